@@ -1,0 +1,56 @@
+"""pfnopt: Bayesian optimisation and AutoML with a pre-trained transformer (PFN) surrogate.
+
+The public API, Optuna-shaped::
+
+    import pfnopt
+    study = pfnopt.create_study(study_name="beam", storage="sqlite:///store/pfnopt.db")
+    study.optimize(objective, n_trials=40)
+
+Importing pfnopt loads neither torch nor BoTorch nor Optuna: they come in when a sampler,
+the surrogate or AutoML needs them.
+"""
+
+from __future__ import annotations
+
+from pfnopt.exceptions import (
+    DuplicateStudyError,
+    InvalidValueError,
+    NoFeasibleTrialError,
+    ParameterError,
+    PfnoptError,
+    StorageError,
+    StudyNotFoundError,
+    TrialFinishedError,
+    TrialPruned,
+)
+from pfnopt.records import FrozenTrial, StudyDirection, TrialState
+from pfnopt.space import Categorical, Float, Int, SearchSpace
+from pfnopt.study import Study, create_study, delete_study, get_all_study_summaries, load_study
+from pfnopt.trial import Trial
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Categorical",
+    "DuplicateStudyError",
+    "Float",
+    "FrozenTrial",
+    "Int",
+    "InvalidValueError",
+    "NoFeasibleTrialError",
+    "ParameterError",
+    "PfnoptError",
+    "SearchSpace",
+    "StorageError",
+    "Study",
+    "StudyDirection",
+    "StudyNotFoundError",
+    "Trial",
+    "TrialFinishedError",
+    "TrialPruned",
+    "TrialState",
+    "create_study",
+    "delete_study",
+    "get_all_study_summaries",
+    "load_study",
+]

@@ -1,0 +1,172 @@
+"""The ``study.optimize`` loop: threads, heartbeats, catching, callbacks and the progress bar."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+import traceback
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
+
+from pfnopt.exceptions import InvalidValueError, ParameterError, TrialPruned
+from pfnopt.records import FrozenTrial, TrialState
+
+if TYPE_CHECKING:  # pragma: no cover
+    from pfnopt.study import ObjectiveFn, Study
+    from pfnopt.trial import Trial
+
+
+class _Heartbeat:
+    """Beats for one trial every ``interval`` seconds on a daemon thread until stopped."""
+
+    def __init__(self, study: "Study", trial_id: int, interval: float):
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(study, trial_id, interval), daemon=True)
+        self._thread.start()
+
+    def _run(self, study: "Study", trial_id: int, interval: float) -> None:
+        while not self._stop.wait(interval):
+            try:
+                study._storage.record_heartbeat(trial_id)
+            except Exception:  # a missed beat must never kill the trial; the next one retries
+                pass
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def run_one_trial(
+    study: "Study", objective: "ObjectiveFn", catch: tuple[type[BaseException], ...]
+) -> FrozenTrial:
+    """Ask, run the objective, tell. Re-raises an uncaught objective exception after storing FAIL."""
+    trial = study.ask()
+    beat = _Heartbeat(study, trial._trial_id, study.heartbeat_interval) if study.heartbeat_interval else None
+    try:
+        try:
+            result = objective(trial)
+        except TrialPruned:
+            return study.tell(trial, state=TrialState.PRUNED, skip_if_finished=True)
+        except Exception as e:
+            reason = "".join(traceback.format_exception(type(e), e, e.__traceback__))
+            frozen = _tell_with_reason(study, trial, TrialState.FAIL, reason)
+            if isinstance(e, catch):
+                return frozen
+            raise
+        try:
+            return study.tell(trial, result)
+        except (InvalidValueError, ParameterError) as e:
+            # a malformed return value: the trial fails with the reason, like any objective error
+            frozen = _tell_with_reason(study, trial, TrialState.FAIL, str(e))
+            if isinstance(e, catch):
+                return frozen
+            raise
+    finally:
+        if beat is not None:
+            beat.stop()
+
+
+def _tell_with_reason(study: "Study", trial: "Trial", state: TrialState, reason: str) -> FrozenTrial:
+    frozen = study._storage.get_trial(trial._trial_id)
+    if frozen.state.is_finished():  # the objective told it itself
+        return frozen
+    attrs: dict[str, Any] = {"fail_reason": reason, "sampler_seconds": trial.sampler_seconds}
+    attrs.update({f"sampler:{k}": v for k, v in trial.diagnostics.items()})
+    return study._storage.finish_trial(trial._trial_id, state, None, trial.constraints, attrs)
+
+
+def run_optimize(
+    study: "Study",
+    objective: "ObjectiveFn",
+    n_trials: int | None,
+    timeout: float | None,
+    n_jobs: int,
+    catch: Iterable[type[BaseException]] | type[BaseException],
+    callbacks: Sequence[Callable[["Study", FrozenTrial], None]] | None,
+    show_progress_bar: bool | None,
+) -> None:
+    if n_trials is not None and (isinstance(n_trials, bool) or not isinstance(n_trials, int) or n_trials < 0):
+        raise ParameterError(f"n_trials must be a non-negative integer or None, got {n_trials!r}")
+    if timeout is not None and not timeout > 0:
+        raise ParameterError(f"timeout must be > 0 seconds or None, got {timeout!r}")
+    if n_jobs == -1:
+        import os
+
+        n_jobs = os.cpu_count() or 1
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs < 1:
+        raise ParameterError(f"n_jobs must be a positive integer or -1, got {n_jobs!r}")
+    if n_trials is None and timeout is None:
+        raise ParameterError("optimize needs n_trials or timeout (or both)")
+    catch_t = tuple(catch) if not isinstance(catch, type) else (catch,)
+    callbacks = list(callbacks or [])
+    if show_progress_bar is None:
+        show_progress_bar = sys.stderr.isatty()
+
+    deadline = None if timeout is None else time.monotonic() + timeout
+    lock = threading.Lock()
+    started = 0
+
+    def claim() -> bool:
+        nonlocal started
+        with lock:
+            if n_trials is not None and started >= n_trials:
+                return False
+            if deadline is not None and time.monotonic() >= deadline:
+                return False
+            started += 1
+            return True
+
+    progress = _Progress(study, n_trials, timeout) if show_progress_bar else None
+
+    def finished(frozen: FrozenTrial) -> None:
+        for cb in callbacks:
+            cb(study, frozen)
+        if progress is not None:
+            progress.advance(frozen)
+
+    try:
+        if n_jobs == 1:
+            while claim():
+                finished(run_one_trial(study, objective, catch_t))
+            return
+        with ThreadPoolExecutor(max_workers=n_jobs) as pool:
+            running: set[Future] = set()
+            while True:
+                while len(running) < n_jobs and claim():
+                    running.add(pool.submit(run_one_trial, study, objective, catch_t))
+                if not running:
+                    break
+                done, running = wait(running, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    finished(fut.result())  # re-raises an uncaught objective error
+    finally:
+        if progress is not None:
+            progress.close()
+
+
+class _Progress:
+    """A rich progress bar with the best value so far (only when asked for or on a terminal)."""
+
+    def __init__(self, study: "Study", n_trials: int | None, timeout: float | None):
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self._progress = Progress(
+            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TimeElapsedColumn(), TextColumn("{task.fields[best]}"), transient=False,
+        )
+        self._progress.start()
+        self._task = self._progress.add_task(study.study_name, total=n_trials, best="")
+        self._study = study
+
+    def advance(self, frozen: FrozenTrial) -> None:
+        best = ""
+        try:
+            bt = self._study.best_trial
+            best = f"best {bt.values[0]:.6g} (trial {bt.number})"
+        except Exception:
+            best = "no feasible trial yet"
+        self._progress.update(self._task, advance=1, best=best)
+
+    def close(self) -> None:
+        self._progress.stop()

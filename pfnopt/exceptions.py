@@ -1,0 +1,66 @@
+"""One error tree for pfnopt.
+
+Every message names the offending value and, where there is one, the fix. Errors that are
+also standard Python errors inherit from them too, so ``except ValueError`` keeps working.
+"""
+
+from __future__ import annotations
+
+
+class PfnoptError(Exception):
+    """Base class of every error pfnopt raises on purpose."""
+
+
+class ParameterError(PfnoptError, ValueError):
+    """A distribution or a parameter value is invalid (names the parameter and the value)."""
+
+
+class StudyNotFoundError(PfnoptError, LookupError):
+    """No study of that name (or id) in the storage."""
+
+
+class DuplicateStudyError(PfnoptError, ValueError):
+    """A study of that name already exists (use ``load_if_exists=True`` to reuse it)."""
+
+
+class TrialNotFoundError(PfnoptError, LookupError):
+    """No trial with that number or id in the study."""
+
+
+class TrialFinishedError(PfnoptError, RuntimeError):
+    """The trial is already finished: it cannot be told or changed again."""
+
+
+class InvalidValueError(PfnoptError, ValueError):
+    """An objective or constraint value is not a finite number, or has the wrong count."""
+
+
+class NoFeasibleTrialError(PfnoptError, ValueError):
+    """The study has finished trials but none is feasible (or none is complete)."""
+
+
+class StorageError(PfnoptError, RuntimeError):
+    """The storage could not be opened or used: malformed URL, unreachable server, driver error."""
+
+
+class SchemaVersionError(StorageError):
+    """The database schema differs from the code's; the message says which command to run."""
+
+
+class MissingDependencyError(PfnoptError, ImportError):
+    """An optional extra (Optuna, psycopg, Dask, ...) is needed and is not installed."""
+
+
+class TrialPruned(PfnoptError):
+    """Raised inside an objective to stop the trial early (after ``trial.should_prune()``).
+
+    ``study.optimize`` catches it and stores the trial as PRUNED.
+    """
+
+
+def missing_extra(package: str, extra: str) -> MissingDependencyError:
+    """The error raised when an optional import fails: says what to install."""
+    return MissingDependencyError(
+        f"this feature needs the optional package {package!r}: install it with "
+        f"`pip install 'pfnopt[{extra}]'`"
+    )

@@ -1,0 +1,134 @@
+"""Frozen records of studies and trials, and their states. Imports nothing above ``space``.
+
+A :class:`FrozenTrial` is what storages return and samplers read: an immutable snapshot. It never
+changes once returned; a later read returns a new one.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import enum
+import math
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+from pfnopt.space import Distribution, SearchSpace
+
+
+class TrialState(enum.IntEnum):
+    """RUNNING (asked, not told), COMPLETE, PRUNED, FAIL, WAITING (enqueued, not yet claimed)."""
+
+    RUNNING = 0
+    COMPLETE = 1
+    PRUNED = 2
+    FAIL = 3
+    WAITING = 4
+
+    def is_finished(self) -> bool:
+        return self in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
+
+    @classmethod
+    def parse(cls, value: "str | TrialState") -> "TrialState":
+        if isinstance(value, TrialState):
+            return value
+        try:
+            return cls[str(value).upper()]
+        except KeyError:
+            allowed = ", ".join(s.name.lower() for s in cls)
+            from pfnopt.exceptions import ParameterError
+
+            raise ParameterError(f"unknown trial state {value!r}; allowed: {allowed}") from None
+
+
+class StudyDirection(enum.IntEnum):
+    MINIMIZE = 1
+    MAXIMIZE = 2
+
+    @classmethod
+    def parse(cls, value: "str | StudyDirection") -> "StudyDirection":
+        if isinstance(value, StudyDirection):
+            return value
+        try:
+            return cls[str(value).upper()]
+        except KeyError:
+            from pfnopt.exceptions import ParameterError
+
+            raise ParameterError(f"unknown direction {value!r}; allowed: minimize, maximize") from None
+
+
+def utcnow() -> _dt.datetime:
+    return _dt.datetime.now(_dt.timezone.utc).replace(tzinfo=None)
+
+
+@dataclass(frozen=True)
+class FrozenTrial:
+    """One trial as stored.
+
+    ``params`` hold external values (``"steel"``, ``3``, ``0.25``); ``distributions`` the matching
+    distributions; ``values`` one float per objective (None unless COMPLETE); ``constraints`` the
+    black-box constraint values (feasible iff every one is <= 0; None if the study has none).
+    """
+
+    trial_id: int
+    number: int
+    state: TrialState
+    params: Mapping[str, Any] = field(default_factory=dict)
+    distributions: Mapping[str, Distribution] = field(default_factory=dict)
+    values: Sequence[float] | None = None
+    constraints: Sequence[float] | None = None
+    intermediate_values: Mapping[int, float] = field(default_factory=dict)
+    user_attrs: Mapping[str, Any] = field(default_factory=dict)
+    system_attrs: Mapping[str, Any] = field(default_factory=dict)
+    datetime_start: _dt.datetime | None = None
+    datetime_complete: _dt.datetime | None = None
+    heartbeat: _dt.datetime | None = None
+
+    @property
+    def value(self) -> float | None:
+        """The single objective value (raises for a multi-objective trial)."""
+        if self.values is None:
+            return None
+        if len(self.values) != 1:
+            raise ValueError(f"trial {self.number} has {len(self.values)} values; use .values")
+        return self.values[0]
+
+    @property
+    def feasible(self) -> bool:
+        """True when every constraint is <= 0 (and NaN-free); trials without constraints are feasible."""
+        if self.constraints is None:
+            return True
+        return all((not math.isnan(c)) and c <= 0.0 for c in self.constraints)
+
+    @property
+    def violation(self) -> float:
+        """Sum of positive constraint values (0 for a feasible trial)."""
+        if not self.constraints:
+            return 0.0
+        return float(sum(max(c, 0.0) if not math.isnan(c) else math.inf for c in self.constraints))
+
+    @property
+    def duration(self) -> _dt.timedelta | None:
+        if self.datetime_start is None or self.datetime_complete is None:
+            return None
+        return self.datetime_complete - self.datetime_start
+
+    @property
+    def search_space(self) -> SearchSpace:
+        return SearchSpace(dict(self.distributions))
+
+    @property
+    def last_step(self) -> int | None:
+        return max(self.intermediate_values) if self.intermediate_values else None
+
+
+@dataclass(frozen=True)
+class StudyInfo:
+    """A study as stored: its id, name, directions, creation time, attributes and trial count."""
+
+    study_id: int
+    name: str
+    directions: tuple[StudyDirection, ...]
+    created: _dt.datetime | None = None
+    user_attrs: Mapping[str, Any] = field(default_factory=dict)
+    system_attrs: Mapping[str, Any] = field(default_factory=dict)
+    n_trials: int = 0

@@ -1,0 +1,49 @@
+"""Samplers: where the next trial's parameters come from.
+
+``get_sampler(name, seed)`` builds one by name (as in ``--sampler NAME``). Heavy samplers (PFN,
+BoTorch GP baselines, Optuna's) are imported only when asked for.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from pfnopt.exceptions import ParameterError
+from pfnopt.samplers.base import BaseSampler
+from pfnopt.samplers.simple import RandomSampler, SobolSampler
+
+# name -> ("module:Class", fixed keyword arguments)
+_REGISTRY: dict[str, tuple[str, dict[str, Any]]] = {
+    "random": ("pfnopt.samplers.simple:RandomSampler", {}),
+    "sobol": ("pfnopt.samplers.simple:SobolSampler", {}),
+}
+
+
+def register_sampler(name: str, target: str, **kwargs: Any) -> None:
+    """Make ``get_sampler(name)`` build ``target`` ("module:Class") with ``kwargs``."""
+    _REGISTRY[name] = (target, kwargs)
+
+
+def sampler_names() -> list[str]:
+    return sorted(_REGISTRY)
+
+
+def get_sampler(name: str | BaseSampler | None, seed: int | None = None, **kwargs: Any) -> BaseSampler:
+    """A sampler by name (``random``, ``sobol``, ...); a BaseSampler instance is returned as is."""
+    if isinstance(name, BaseSampler):
+        return name
+    if name is None:
+        name = default_sampler_name()
+    if name not in _REGISTRY:
+        raise ParameterError(f"unknown sampler {name!r}; allowed: {', '.join(sampler_names())}")
+    target, fixed = _REGISTRY[name]
+    module, cls = target.split(":")
+    return getattr(importlib.import_module(module), cls)(seed=seed, **{**fixed, **kwargs})
+
+
+def default_sampler_name() -> str:
+    return "pfn" if "pfn" in _REGISTRY else "sobol"
+
+
+__all__ = ["BaseSampler", "RandomSampler", "SobolSampler", "get_sampler", "register_sampler", "sampler_names"]

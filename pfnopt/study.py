@@ -1,0 +1,362 @@
+"""Studies: create, load, ask, tell, optimize. The Optuna-shaped public API over a storage.
+
+NaN / inf policy (documented, tested): an objective or constraint value that is NaN or infinite
+is not refused: the trial is stored as FAIL with the reason in its system attribute
+``fail_reason``, a warning is logged, and the study goes on. A wrong number of values, or a
+value that is not a number at all, is refused with :class:`InvalidValueError` and the trial stays
+RUNNING, so nothing is lost and the caller can tell again.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+import math
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+from pfnopt.exceptions import (
+    DuplicateStudyError,
+    InvalidValueError,
+    NoFeasibleTrialError,
+    ParameterError,
+    TrialNotFoundError,
+)
+from pfnopt.pruners import BasePruner, get_pruner
+from pfnopt.records import FrozenTrial, StudyDirection, TrialState
+from pfnopt.samplers import BaseSampler, get_sampler
+from pfnopt.space import Distribution, SearchSpace, as_space
+from pfnopt.storage import BaseStorage, get_storage
+from pfnopt.trial import Trial, check_constraints, check_values, ensure_running
+
+logger = logging.getLogger("pfnopt")
+
+ObjectiveFn = Callable[[Trial], Any]
+
+
+class Study:
+    """A named optimisation problem and its trials. Make one with :func:`create_study` or
+    :func:`load_study`.
+
+    Args:
+        heartbeat_interval: seconds between heartbeats of trials run by ``optimize``; with it set,
+            a RUNNING trial whose heartbeat is older than ``grace_period`` (default twice the
+            interval) is failed by the next ``ask``, and re-enqueued with the same parameters up
+            to ``max_retry`` times in its lineage.
+    """
+
+    def __init__(
+        self,
+        study_name: str,
+        storage: str | BaseStorage | None,
+        sampler: BaseSampler | str | None = None,
+        pruner: BasePruner | str | None = None,
+        heartbeat_interval: float | None = None,
+        grace_period: float | None = None,
+        max_retry: int = 0,
+    ):
+        self._storage = get_storage(storage)
+        self._study_id = self._storage.get_study_id(study_name)
+        info = self._storage.get_study(self._study_id)
+        self.study_name = info.name
+        self.directions: tuple[StudyDirection, ...] = info.directions
+        self.sampler = get_sampler(sampler)
+        self.pruner = get_pruner(pruner)
+        if heartbeat_interval is not None and not heartbeat_interval > 0:
+            raise ParameterError(f"heartbeat_interval must be > 0 seconds, got {heartbeat_interval!r}")
+        self.heartbeat_interval = heartbeat_interval
+        self.grace_period = grace_period if grace_period is not None else (
+            2 * heartbeat_interval if heartbeat_interval else None
+        )
+        self.max_retry = max_retry
+
+    # basic facts ------------------------------------------------------------------------------
+    @property
+    def storage(self) -> BaseStorage:
+        return self._storage
+
+    @property
+    def direction(self) -> StudyDirection:
+        if len(self.directions) != 1:
+            raise ValueError(f"study {self.study_name!r} has {len(self.directions)} objectives; use .directions")
+        return self.directions[0]
+
+    @property
+    def user_attrs(self) -> dict[str, Any]:
+        return dict(self._storage.get_study(self._study_id).user_attrs)
+
+    @property
+    def system_attrs(self) -> dict[str, Any]:
+        return dict(self._storage.get_study(self._study_id).system_attrs)
+
+    def set_user_attr(self, key: str, value: Any) -> None:
+        self._storage.set_study_attr(self._study_id, key, value)
+
+    def set_system_attr(self, key: str, value: Any) -> None:
+        self._storage.set_study_attr(self._study_id, key, value, system=True)
+
+    def get_trials(self, states: Iterable[TrialState] | None = None) -> list[FrozenTrial]:
+        """Trials ordered by number (snapshots), optionally only those in ``states``."""
+        return self._storage.get_all_trials(self._study_id, tuple(states) if states is not None else None)
+
+    @property
+    def trials(self) -> list[FrozenTrial]:
+        return self.get_trials()
+
+    # best -------------------------------------------------------------------------------------
+    @property
+    def best_trial(self) -> FrozenTrial:
+        """The best FEASIBLE complete trial (single objective). Raises NoFeasibleTrialError."""
+        direction = self.direction
+        complete = self.get_trials(states=(TrialState.COMPLETE,))
+        if not complete:
+            n = len(self.get_trials())
+            raise NoFeasibleTrialError(
+                f"study {self.study_name!r} has no complete trial yet ({n} trial(s) in other states)"
+            )
+        feasible = [t for t in complete if t.feasible]
+        if not feasible:
+            least = min(complete, key=lambda t: t.violation)
+            raise NoFeasibleTrialError(
+                f"none of the {len(complete)} complete trials of study {self.study_name!r} is feasible "
+                f"(every constraint <= 0); the least violating is trial {least.number} "
+                f"with total violation {least.violation:.4g}"
+            )
+        sign = 1.0 if direction == StudyDirection.MINIMIZE else -1.0
+        return min(feasible, key=lambda t: (sign * t.values[0], t.number))
+
+    @property
+    def best_value(self) -> float:
+        return self.best_trial.values[0]
+
+    @property
+    def best_params(self) -> dict[str, Any]:
+        return dict(self.best_trial.params)
+
+    @property
+    def best_trials(self) -> list[FrozenTrial]:
+        """The Pareto front of feasible complete trials (any number of objectives)."""
+        signs = [1.0 if d == StudyDirection.MINIMIZE else -1.0 for d in self.directions]
+        pts = [t for t in self.get_trials(states=(TrialState.COMPLETE,)) if t.feasible]
+
+        def dominates(a: FrozenTrial, b: FrozenTrial) -> bool:
+            av = [s * v for s, v in zip(signs, a.values)]
+            bv = [s * v for s, v in zip(signs, b.values)]
+            return all(x <= y for x, y in zip(av, bv)) and any(x < y for x, y in zip(av, bv))
+
+        return [t for t in pts if not any(dominates(o, t) for o in pts if o is not t)]
+
+    # ask / tell -------------------------------------------------------------------------------
+    def ask(
+        self, space: Mapping[str, Distribution] | SearchSpace | None = None, n: int | None = None
+    ) -> Trial | list[Trial]:
+        """Start a trial (or ``n`` trials, as a list). With ``space``, its params are sampled now.
+
+        An enqueued (WAITING) trial is claimed first, if there is one. With heartbeats on, stale
+        RUNNING trials are failed (and retried) before anything else.
+        """
+        if n is not None:
+            if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+                raise ParameterError(f"ask(n=...) needs a positive integer, got {n!r}")
+            # one at a time: each new trial sees the previous ones RUNNING, so they spread out
+            return [self.ask(space) for _ in range(n)]
+        if self.heartbeat_interval is not None:
+            self.fail_stale_trials()
+        frozen = self._storage.claim_waiting_trial(self._study_id)
+        fixed: dict[str, Any] = {}
+        if frozen is not None:
+            fixed = dict(frozen.system_attrs.get("fixed_params", {}))
+        else:
+            frozen = self._storage.create_trial(self._study_id)
+        trial = Trial(self, frozen, fixed)
+        if space is not None:
+            space = as_space(space)
+            free = space.subset([n for n in space if n not in fixed])
+            if len(free):
+                import time
+
+                t0 = time.perf_counter()
+                proposal = self.sampler.sample(self, self._storage.get_trial(frozen.trial_id), free)
+                trial.sampler_seconds += time.perf_counter() - t0
+                trial.diagnostics.update(self.sampler.pop_diagnostics())
+                trial._set_proposal(free, proposal)
+            trial._assign_all(space)
+        return trial
+
+    def tell(
+        self,
+        trial: Trial | int,
+        values: float | Sequence[float] | None = None,
+        state: TrialState | str | None = None,
+        constraints: Sequence[float] | None = None,
+        skip_if_finished: bool = False,
+    ) -> FrozenTrial:
+        """Finish a trial: ``tell(trial, 1.25)``, ``tell(7, [1.0, 2.0])``, ``tell(t, state="fail")``.
+
+        ``constraints`` default to those set with ``trial.set_constraints``. See the module
+        docstring for the NaN/inf policy.
+        """
+        trial_id, handle = self._resolve(trial)
+        frozen = self._storage.get_trial(trial_id)
+        if frozen.state.is_finished() and skip_if_finished:
+            return frozen
+        ensure_running(frozen)
+        state = TrialState.parse(state) if state is not None else (
+            TrialState.COMPLETE if values is not None else None
+        )
+        if state is None:
+            raise InvalidValueError(f"tell(trial {frozen.number}) needs values or a state (fail, pruned)")
+        if state not in (TrialState.COMPLETE, TrialState.FAIL, TrialState.PRUNED):
+            raise ParameterError(f"tell takes state complete, fail or pruned, got {state.name.lower()!r}")
+        if constraints is None and handle is not None:
+            constraints = handle.constraints
+        attrs: dict[str, Any] = {}
+        if handle is not None:
+            attrs["sampler_seconds"] = handle.sampler_seconds
+            attrs.update({f"sampler:{k}": v for k, v in handle.diagnostics.items()})
+        cons, reason = check_constraints(constraints)
+        vals = None
+        if state == TrialState.COMPLETE:
+            if values is None:
+                raise InvalidValueError(f"tell(trial {frozen.number}, state='complete') needs values")
+            vals, vreason = check_values(values, len(self.directions))
+            reason = vreason or reason
+        elif state == TrialState.PRUNED and values is None and frozen.intermediate_values:
+            # a pruned trial keeps its last reported value, so it can still be compared
+            last = frozen.intermediate_values[frozen.last_step]
+            vals = [last] if len(self.directions) == 1 and math.isfinite(last) else None
+        if reason is not None:
+            logger.warning("trial %d of study %r failed: %s", frozen.number, self.study_name, reason)
+            state, vals, attrs["fail_reason"] = TrialState.FAIL, None, reason
+            cons = cons if cons is not None else None
+        return self._storage.finish_trial(trial_id, state, vals, cons, attrs)
+
+    def _resolve(self, trial: Trial | int | FrozenTrial) -> tuple[int, Trial | None]:
+        if isinstance(trial, Trial):
+            if trial.study._study_id != self._study_id or trial.study._storage is not self._storage:
+                raise ParameterError(f"trial {trial.number} belongs to another study")
+            return trial._trial_id, trial
+        if isinstance(trial, FrozenTrial):
+            return trial.trial_id, None
+        if isinstance(trial, bool) or not isinstance(trial, int):
+            raise ParameterError(f"tell takes a Trial or a trial number, got {trial!r}")
+        try:
+            return self._storage.get_trial_id(self._study_id, trial), None
+        except TrialNotFoundError:
+            raise TrialNotFoundError(f"study {self.study_name!r} has no trial number {trial}") from None
+
+    def enqueue_trial(self, params: Mapping[str, Any], user_attrs: Mapping[str, Any] | None = None) -> FrozenTrial:
+        """Queue a trial with fixed ``params``: the next ``ask`` claims it (WAITING -> RUNNING)."""
+        return self._storage.create_trial(
+            self._study_id, state=TrialState.WAITING, user_attrs=dict(user_attrs or {}),
+            system_attrs={"fixed_params": dict(params)},
+        )
+
+    def fail_stale_trials(self) -> list[FrozenTrial]:
+        """Fail RUNNING trials whose heartbeat is older than the grace period; retry as configured."""
+        if self.grace_period is None:
+            raise ParameterError("fail_stale_trials needs heartbeat_interval (or grace_period) set on the study")
+        failed = self._storage.fail_stale_trials(self._study_id, _dt.timedelta(seconds=self.grace_period))
+        for t in failed:
+            logger.warning("trial %d of study %r had no heartbeat for %.0f s: marked FAIL",
+                           t.number, self.study_name, self.grace_period)
+            lineage = t.system_attrs.get("retry_lineage", [])
+            if len(lineage) < self.max_retry:
+                params = {**t.system_attrs.get("fixed_params", {}), **t.params}
+                self._storage.create_trial(
+                    self._study_id, state=TrialState.WAITING,
+                    system_attrs={"fixed_params": params, "retried_from": t.number,
+                                  "retry_lineage": [*lineage, t.number]},
+                )
+        return failed
+
+    # loop -------------------------------------------------------------------------------------
+    def optimize(
+        self,
+        objective: ObjectiveFn,
+        n_trials: int | None = None,
+        timeout: float | None = None,
+        n_jobs: int = 1,
+        catch: Iterable[type[BaseException]] | type[BaseException] = (),
+        callbacks: Sequence[Callable[["Study", FrozenTrial], None]] | None = None,
+        show_progress_bar: bool | None = None,
+    ) -> None:
+        """Run ``objective`` on new trials until ``n_trials`` or ``timeout`` seconds.
+
+        An exception from the objective marks its trial FAIL with the traceback stored
+        (``fail_reason``), and is re-raised unless it is one of ``catch``. ``pfnopt.TrialPruned``
+        marks the trial PRUNED. ``show_progress_bar=None`` shows a rich bar when stderr is a terminal.
+        """
+        from pfnopt._optimize import run_optimize
+
+        run_optimize(self, objective, n_trials, timeout, n_jobs, catch, callbacks, show_progress_bar)
+
+    def trials_dataframe(self):  # -> pandas.DataFrame
+        """One row per trial: number, state, value(s), datetimes, duration, params_*, constraint_*,
+        feasible, user_attrs_*."""
+        from pfnopt._dataframe import trials_dataframe
+
+        return trials_dataframe(self)
+
+    def __repr__(self) -> str:
+        return f"Study(name={self.study_name!r}, storage={self._storage.describe()!r})"
+
+
+def create_study(
+    study_name: str | None = None,
+    storage: str | BaseStorage | None = None,
+    sampler: BaseSampler | str | None = None,
+    pruner: BasePruner | str | None = None,
+    direction: str | StudyDirection | None = None,
+    directions: Sequence[str | StudyDirection] | None = None,
+    load_if_exists: bool = False,
+    **study_kwargs: Any,
+) -> Study:
+    """Create a study (``storage=None``: in memory; a URL such as ``sqlite:///store/pfnopt.db``).
+
+    ``study_name=None`` generates a unique name. ``load_if_exists=True`` returns the existing
+    study of that name instead of raising DuplicateStudyError.
+    """
+    if direction is not None and directions is not None:
+        raise ParameterError("give direction or directions, not both")
+    dirs = [StudyDirection.parse(d) for d in (directions if directions is not None else [direction or "minimize"])]
+    if not dirs:
+        raise ParameterError("directions must name at least one direction")
+    store = get_storage(storage)
+    if study_name is None:
+        import uuid
+
+        study_name = f"study-{uuid.uuid4().hex[:12]}"
+    if not isinstance(study_name, str) or not study_name.strip():
+        raise ParameterError(f"study_name must be a non-empty string, got {study_name!r}")
+    try:
+        store.create_study(study_name, dirs)
+    except DuplicateStudyError:
+        if not load_if_exists:
+            raise
+        existing = store.get_study(store.get_study_id(study_name)).directions
+        if list(existing) != dirs:
+            raise ParameterError(
+                f"study {study_name!r} exists with directions {[d.name.lower() for d in existing]}, "
+                f"not {[d.name.lower() for d in dirs]}"
+            ) from None
+    return Study(study_name, store, sampler, pruner, **study_kwargs)
+
+
+def load_study(
+    study_name: str,
+    storage: str | BaseStorage | None,
+    sampler: BaseSampler | str | None = None,
+    pruner: BasePruner | str | None = None,
+    **study_kwargs: Any,
+) -> Study:
+    """Open an existing study. Raises StudyNotFoundError (naming the studies that do exist)."""
+    return Study(study_name, storage, sampler, pruner, **study_kwargs)
+
+
+def delete_study(study_name: str, storage: str | BaseStorage) -> None:
+    store = get_storage(storage)
+    store.delete_study(store.get_study_id(study_name))
+
+
+def get_all_study_summaries(storage: str | BaseStorage):
+    return get_storage(storage).list_studies()

@@ -1,0 +1,217 @@
+"""The live trial handed to an objective: ``suggest_*``, ``report``, ``should_prune``, constraints.
+
+A :class:`Trial` writes each suggested parameter to the storage at once (so a crashed worker
+leaves its parameters behind for a retry) and keeps constraints and sampler timings until the
+study tells the result, which stores them in one transaction.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import TYPE_CHECKING, Any, Sequence
+
+from pfnopt.exceptions import InvalidValueError, ParameterError, TrialFinishedError
+from pfnopt.records import FrozenTrial
+from pfnopt.space import Categorical, Distribution, Float, Int, SearchSpace, check_value
+
+if TYPE_CHECKING:  # pragma: no cover
+    from pfnopt.study import Study
+
+
+class Trial:
+    """One evaluation of the objective, RUNNING until told.
+
+    Attributes: ``number`` (0, 1, ... in the study), ``params`` (suggested so far), ``study``.
+    """
+
+    def __init__(self, study: "Study", frozen: FrozenTrial, fixed_params: dict[str, Any] | None = None):
+        self.study = study
+        self._trial_id = frozen.trial_id
+        self.number = frozen.number
+        self._params: dict[str, Any] = dict(frozen.params)
+        self._dists: dict[str, Distribution] = dict(frozen.distributions)
+        self._fixed = dict(fixed_params or {})
+        self._proposal: dict[str, Any] | None = None
+        self._proposal_space: SearchSpace | None = None
+        self._constraints: list[float] | None = None
+        self.sampler_seconds = 0.0
+        self.diagnostics: dict[str, Any] = {}
+        self.datetime_start = frozen.datetime_start
+
+    # suggestions ----------------------------------------------------------------------------
+    def suggest_float(self, name: str, low: float, high: float, *, log: bool = False, step: float | None = None) -> float:
+        """A float in [low, high] (log scale with ``log=True``, on a grid with ``step``)."""
+        return self.suggest(name, Float(low, high, log=log, step=step))
+
+    def suggest_int(self, name: str, low: int, high: int, *, step: int = 1, log: bool = False) -> int:
+        """An integer in [low, high] (both included)."""
+        return self.suggest(name, Int(low, high, log=log, step=step))
+
+    def suggest_categorical(self, name: str, choices: Sequence[Any]) -> Any:
+        """One of ``choices`` (None, bool, int, float or str)."""
+        return self.suggest(name, Categorical(choices))
+
+    def suggest(self, name: str, distribution: Distribution) -> Any:
+        """The value of parameter ``name`` under ``distribution`` (any pfnopt distribution)."""
+        if not isinstance(name, str) or not name:
+            raise ParameterError(f"parameter names must be non-empty strings, got {name!r}")
+        distribution = distribution.validate(name)
+        if name in self._params:
+            if self._dists[name] != distribution:
+                raise ParameterError(
+                    f"parameter {name!r} was suggested with {self._dists[name]!r} before and now with "
+                    f"{distribution!r}; one name takes one distribution per trial"
+                )
+            return self._params[name]
+        if name in self._fixed:
+            value = self._fixed[name]
+            check_value(name, distribution, value)
+            value = distribution.to_external(distribution.to_internal(value))
+        else:
+            value = self._sample(name, distribution)
+        self.study._storage.set_trial_params(self._trial_id, {name: value}, {name: distribution})
+        self._params[name] = value
+        self._dists[name] = distribution
+        return value
+
+    def _sample(self, name: str, distribution: Distribution) -> Any:
+        sampler = self.study.sampler
+        t0 = time.perf_counter()
+        try:
+            if self._proposal is None:
+                frozen = self._snapshot()
+                space = sampler.infer_space(self.study, frozen)
+                space = space.subset([n for n in space if n not in self._fixed and n not in self._params])
+                self._proposal_space = space
+                self._proposal = sampler.sample(self.study, frozen, space) if len(space) else {}
+                self.diagnostics.update(sampler.pop_diagnostics())
+            if name in self._proposal and self._proposal_space is not None and self._proposal_space[name] == distribution:
+                return self._proposal[name]
+            value = sampler.sample(self.study, self._snapshot(), SearchSpace({name: distribution}))[name]
+            sampler.pop_diagnostics()
+            return value
+        finally:
+            self.sampler_seconds += time.perf_counter() - t0
+
+    def _assign_all(self, space: SearchSpace) -> None:
+        """Give every parameter of a fixed space its value, stored in ONE write (ask(space))."""
+        params: dict[str, Any] = {}
+        for name, dist in space.items():
+            if name in self._fixed:
+                check_value(name, dist, self._fixed[name])
+                params[name] = dist.to_external(dist.to_internal(self._fixed[name]))
+            elif self._proposal is not None and name in self._proposal:
+                params[name] = self._proposal[name]
+            else:
+                params[name] = self._sample(name, dist)
+        self.study._storage.set_trial_params(self._trial_id, params, dict(space))
+        self._params.update(params)
+        self._dists.update(space)
+
+    def _set_proposal(self, space: SearchSpace, params: dict[str, Any]) -> None:
+        self._proposal_space, self._proposal = space, params
+
+    def _snapshot(self) -> FrozenTrial:
+        return self.study._storage.get_trial(self._trial_id)
+
+    # reporting ------------------------------------------------------------------------------
+    def report(self, value: float, step: int) -> None:
+        """Store the intermediate ``value`` at ``step`` (e.g. validation loss after an epoch)."""
+        if isinstance(step, bool) or not isinstance(step, int) or step < 0:
+            raise ParameterError(f"report step must be a non-negative integer, got {step!r}")
+        try:
+            value = float(value)
+        except (TypeError, ValueError):
+            raise InvalidValueError(f"report value must be a number, got {value!r}") from None
+        self.study._storage.set_trial_intermediate_value(self._trial_id, step, value)
+
+    def should_prune(self) -> bool:
+        """Ask the study's pruner whether to stop now (then ``raise pfnopt.TrialPruned()``)."""
+        return self.study.pruner.prune(self.study, self._snapshot())
+
+    def set_user_attr(self, key: str, value: Any) -> None:
+        """Attach a JSON-serialisable attribute to the trial."""
+        self.study._storage.set_trial_attr(self._trial_id, key, value)
+
+    def set_constraints(self, values: Sequence[float]) -> None:
+        """Black-box constraint values of this trial: feasible when every value is <= 0."""
+        try:
+            vals = [float(v) for v in values]
+        except (TypeError, ValueError):
+            raise InvalidValueError(f"constraints must be a sequence of numbers, got {values!r}") from None
+        self._constraints = vals
+
+    # read-only views ------------------------------------------------------------------------
+    @property
+    def params(self) -> dict[str, Any]:
+        return dict(self._params)
+
+    @property
+    def distributions(self) -> dict[str, Distribution]:
+        return dict(self._dists)
+
+    @property
+    def constraints(self) -> list[float] | None:
+        return None if self._constraints is None else list(self._constraints)
+
+    @property
+    def user_attrs(self) -> dict[str, Any]:
+        return dict(self._snapshot().user_attrs)
+
+    def __repr__(self) -> str:
+        return f"Trial(number={self.number}, params={self._params!r})"
+
+
+def check_values(values: Any, n_objectives: int) -> tuple[list[float] | None, str | None]:
+    """Normalise an objective's return value to a list of floats.
+
+    Returns ``(values, None)`` when they are usable, ``(None, reason)`` when a value is NaN or
+    infinite (the trial is then stored as FAIL with the reason); raises InvalidValueError for a
+    wrong count or a non-number (nothing is stored).
+    """
+    if isinstance(values, (int, float)) and not isinstance(values, bool):
+        seq = [values]
+    elif isinstance(values, (list, tuple)):
+        seq = list(values)
+    elif hasattr(values, "item") and getattr(values, "size", 0) == 1:  # numpy / torch scalars
+        seq = [values.item()]
+    else:
+        raise InvalidValueError(f"the objective must return a number (or {n_objectives} numbers), got {values!r}")
+    if len(seq) != n_objectives:
+        raise InvalidValueError(
+            f"the study has {n_objectives} objective(s) but {len(seq)} value(s) were given: {seq!r}"
+        )
+    out = []
+    for v in seq:
+        try:
+            f = float(v)
+        except (TypeError, ValueError):
+            raise InvalidValueError(f"objective value {v!r} is not a number") from None
+        if not math.isfinite(f):
+            return None, f"objective value {f!r} is not finite"
+        out.append(f)
+    return out, None
+
+
+def check_constraints(values: Sequence[float] | None) -> tuple[list[float] | None, str | None]:
+    """Like :func:`check_values` for constraint values (any count)."""
+    if values is None:
+        return None, None
+    out = []
+    for v in values:
+        try:
+            f = float(v)
+        except (TypeError, ValueError):
+            raise InvalidValueError(f"constraint value {v!r} is not a number") from None
+        if not math.isfinite(f):
+            return None, f"constraint value {f!r} is not finite"
+        out.append(f)
+    return out, None
+
+
+def ensure_running(frozen: FrozenTrial) -> None:
+    if frozen.state.is_finished():
+        raise TrialFinishedError(
+            f"trial {frozen.number} is already finished ({frozen.state.name}); it cannot be told again"
+        )
