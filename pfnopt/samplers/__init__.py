@@ -17,6 +17,14 @@ from pfnopt.samplers.simple import RandomSampler, SobolSampler
 _REGISTRY: dict[str, tuple[str, dict[str, Any]]] = {
     "random": ("pfnopt.samplers.simple:RandomSampler", {}),
     "sobol": ("pfnopt.samplers.simple:SobolSampler", {}),
+    # BoTorch / GPyTorch baselines (pfnopt/samplers/gp.py)
+    "gp-ei": ("pfnopt.samplers.gp:GPSampler", {"method": "ei"}),
+    "gp-cei": ("pfnopt.samplers.gp:GPSampler", {"method": "cei"}),
+    "gp-penalty": ("pfnopt.samplers.gp:GPSampler", {"method": "penalty"}),
+    # Optuna's samplers through its own API (the `optuna` extra; pfnopt/samplers/optuna_samplers.py)
+    "optuna-tpe": ("pfnopt.samplers.optuna_samplers:OptunaSampler", {"kind": "tpe"}),
+    "tpe": ("pfnopt.samplers.optuna_samplers:OptunaSampler", {"kind": "tpe"}),
+    "optuna-gp": ("pfnopt.samplers.optuna_samplers:OptunaSampler", {"kind": "gp"}),
 }
 
 
