@@ -21,7 +21,8 @@ Nothing of a problem changes after construction; ``get`` builds a fresh one on e
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -142,7 +143,7 @@ class Problem:
         if row.shape[0] != 1:
             raise ParameterError(f"{self.name}: x_to_params expects one {self.dim}-vector, got shape {row.shape}")
         out: dict[str, Any] = {}
-        for v, (pname, dist) in zip(row[0], self.space.items()):
+        for v, (pname, dist) in zip(row[0], self.space.items(), strict=True):
             if isinstance(dist, Categorical):
                 out[pname] = min(dist.choices, key=lambda c: abs(float(c) - v))
                 continue

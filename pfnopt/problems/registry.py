@@ -7,7 +7,7 @@ the registered names in a fixed order. Unknown names, suites or variants raise `
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from pfnopt.exceptions import ParameterError
 from pfnopt.problems import mechanical, structural, synthetic, toy

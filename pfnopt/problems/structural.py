@@ -52,7 +52,11 @@ def cantilever_beam(variant: str) -> Problem:
     space.update({f"h{j}": Float(30.0, 65.0) for j in range(1, 6)})
     if paper:
         # analytic optimum of the four-stress problem (spec 3.9)
-        opt, opt_x, tol = 37299.4302, [1.0, 2.0287405, 1.5215554, 1.0143702, 1.0, 30.0, 65.0, 65.0, 65.0, 46.2910050], 1e-6
+        opt, opt_x, tol = (
+            37299.4302,
+            [1.0, 2.0287405, 1.5215554, 1.0143702, 1.0, 30.0, 65.0, 65.0, 65.0, 46.2910050],
+            1e-6,
+        )
     else:
         # the spec's own multi-start result (no published value), x to 6 digits, with h = 20 b
         b = [3.05773, 2.81326, 2.52359, 2.20456, 1.74976]
@@ -86,24 +90,24 @@ def three_bar_truss(variant: str) -> Problem:
 # --- welded beam (3.17) ----------------------------------------------------------------------
 def _welded_fn(paper: bool):
     def fn(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        h, l, t, b = X[:, 0], X[:, 1], X[:, 2], X[:, 3]
-        f = 1.10471 * h**2 * l + 0.04811 * t * b * (14.0 + l)
-        tau1 = 6000.0 / (SQRT2 * h * l)
-        R = np.sqrt((l**2 + (h + t) ** 2) / 4.0)
+        h, lw, t, b = X[:, 0], X[:, 1], X[:, 2], X[:, 3]  # lw: the weld length l of spec 3.17
+        f = 1.10471 * h**2 * lw + 0.04811 * t * b * (14.0 + lw)
+        tau1 = 6000.0 / (SQRT2 * h * lw)
+        R = np.sqrt((lw**2 + (h + t) ** 2) / 4.0)
         if paper:
             # repository formulas (spec 3.17): weld polar moment with 0.707, buckling coefficient 64746
-            J = 2.0 * 0.707 * h * l * (l**2 / 12.0 + (h + t) ** 2 / 4.0)
+            J = 2.0 * 0.707 * h * lw * (lw**2 / 12.0 + (h + t) ** 2 / 4.0)
             pc_coef = 64746.0
         else:
             # Default: the formulation behind the widely quoted optimum 1.7248522 (spec 3.17): J with
             # sqrt(2), and Pc = 4.013 E sqrt(t^2 b^6 / 36) / 14^2 with E = 30e6, G = 12e6.
-            J = 2.0 * SQRT2 * h * l * (l**2 / 12.0 + (h + t) ** 2 / 4.0)
+            J = 2.0 * SQRT2 * h * lw * (lw**2 / 12.0 + (h + t) ** 2 / 4.0)
             pc_coef = 4.013 * 30e6 / (6.0 * 14.0**2)
-        tau2 = 6000.0 * (14.0 + l / 2.0) * R / J
-        tau = np.sqrt(tau1**2 + tau2**2 + l * tau1 * tau2 / R)
+        tau2 = 6000.0 * (14.0 + lw / 2.0) * R / J
+        tau = np.sqrt(tau1**2 + tau2**2 + lw * tau1 * tau2 / R)
         sigma = 504000.0 / (t**2 * b)
-        # (1 - t / 28 sqrt(E / (4 G))) with E = 30e6, G = 12e6 is the 0.0282346 factor in both variants
-        buckling = 1.0 - t / 28.0 * math.sqrt(30e6 / (4.0 * 12e6)) if not paper else 1.0 - 0.0282346 * t
+        # buckling reduction: the repo's literal 0.0282346 (paper), its exact form t/28 sqrt(E/(4G)) (default)
+        buckling = 1.0 - 0.0282346 * t if paper else 1.0 - t / 28.0 * math.sqrt(30e6 / (4.0 * 12e6))
         pc = pc_coef * buckling * t * b**3
         delta = 2.1952 / (t**3 * b)
         g = np.stack([tau - 13600.0, sigma - 30000.0, h - b, 6000.0 - pc, delta - 0.25], axis=1)
@@ -173,7 +177,12 @@ def _vessel_fn(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def pressure_vessel(variant: str) -> Problem:
     if variant == "paper":
         # repository box: L in [0, 190] (scaling 190 u, no offset), thicknesses continuous (spec 3.13)
-        space = {"Ts": Float(0.0625, 6.1875), "Th": Float(0.0625, 6.1875), "R": Float(10.0, 200.0), "L": Float(0.0, 190.0)}
+        space = {
+            "Ts": Float(0.0625, 6.1875),
+            "Th": Float(0.0625, 6.1875),
+            "R": Float(10.0, 200.0),
+            "L": Float(0.0, 190.0),
+        }
         opt, opt_x = 5910.064472, [0.7923763, 0.3916720, 41.0557678, 190.0]
     else:
         # literature: thicknesses are integer multiples of 0.0625 in (1..99), L in [10, 200]

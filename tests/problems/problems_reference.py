@@ -170,19 +170,19 @@ def truss(x):  # 3.16 (with the repository's clamp at 1e-5)
 
 
 def welded(x, paper):  # 3.17
-    h, l, t, b = x
-    f = 1.10471 * h**2 * l + 0.04811 * t * b * (14 + l)
-    tau1 = 6000 / (SQ2 * h * l)
-    R = math.sqrt((l**2 + (h + t) ** 2) / 4)
+    h, lw, t, b = x  # lw: the weld length l
+    f = 1.10471 * h**2 * lw + 0.04811 * t * b * (14 + lw)
+    tau1 = 6000 / (SQ2 * h * lw)
+    R = math.sqrt((lw**2 + (h + t) ** 2) / 4)
     if paper:
-        J = 2 * 0.707 * h * l * (l**2 / 12 + (h + t) ** 2 / 4)
+        J = 2 * 0.707 * h * lw * (lw**2 / 12 + (h + t) ** 2 / 4)
         Pc = 64746 * (1 - 0.0282346 * t) * t * b**3
     else:
         E, G = 30e6, 12e6
-        J = 2 * SQ2 * h * l * (l**2 / 12 + (h + t) ** 2 / 4)
+        J = 2 * SQ2 * h * lw * (lw**2 / 12 + (h + t) ** 2 / 4)
         Pc = 4.013 * E * math.sqrt(t**2 * b**6 / 36) / 14**2 * (1 - t / 28 * math.sqrt(E / (4 * G)))
-    tau2 = 6000 * (14 + l / 2) * R / J
-    tau = math.sqrt(tau1**2 + tau2**2 + l * tau1 * tau2 / R)
+    tau2 = 6000 * (14 + lw / 2) * R / J
+    tau = math.sqrt(tau1**2 + tau2**2 + lw * tau1 * tau2 / R)
     return f, [tau - 13600, 504000 / (t**2 * b) - 30000, h - b, 6000 - Pc, 2.1952 / (t**3 * b) - 0.25]
 
 

@@ -156,7 +156,10 @@ class RecordingTrial:
         self.constraints = list(values)
 
 
-@pytest.mark.parametrize("name,variant", [("pressure_vessel", "default"), ("car_side_impact", "default"), ("speed_reducer", "paper"), ("branin", "default")])
+@pytest.mark.parametrize(
+    "name,variant",
+    [("pressure_vessel", "default"), ("car_side_impact", "default"), ("speed_reducer", "paper"), ("branin", "default")],
+)
 def test_objective_suggests_every_variable_and_reports_constraints(name, variant):
     p = problems.get(name, variant)
     trial = RecordingTrial()
