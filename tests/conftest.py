@@ -1,0 +1,43 @@
+"""Fixtures shared by the whole suite.
+
+``storage_url`` runs a test on every backend: in memory, a fresh SQLite file and the real
+PostgreSQL server of ``PFNOPT_TEST_POSTGRES_URL`` (started by ``.ci/postgres.sh``). Without that
+variable the PostgreSQL cases skip locally; under CI (``CI=true``) they fail instead.
+Studies get unique names, so tests never see each other's trials on the shared server.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+
+def postgres_url() -> str | None:
+    url = os.environ.get("PFNOPT_TEST_POSTGRES_URL")
+    if not url:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI=true but PFNOPT_TEST_POSTGRES_URL is unset: .ci/postgres.sh did not start PostgreSQL")
+        pytest.skip("PFNOPT_TEST_POSTGRES_URL is unset (run: eval \"$(bash .ci/postgres.sh)\")")
+    return url
+
+
+@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def storage(request, tmp_path):
+    """A storage object of each backend (memory / SQLite file / PostgreSQL)."""
+    from pfnopt.storage import InMemoryStorage, get_storage
+
+    if request.param == "memory":
+        return InMemoryStorage()
+    if request.param == "sqlite":
+        return get_storage(f"sqlite:///{tmp_path / 'pfnopt.db'}")
+    return get_storage(postgres_url())
+
+
+@pytest.fixture
+def study_name() -> str:
+    return f"test-{uuid.uuid4().hex[:10]}"
