@@ -39,5 +39,11 @@ def storage(request, tmp_path):
 
 
 @pytest.fixture
+def pg_url() -> str:
+    """The PostgreSQL test server's URL (skips locally without it, fails under CI)."""
+    return postgres_url()
+
+
+@pytest.fixture
 def study_name() -> str:
     return f"test-{uuid.uuid4().hex[:10]}"
