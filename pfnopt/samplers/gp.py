@@ -1,0 +1,203 @@
+"""The GP baselines, built from BoTorch's own models, acquisitions and ``optimize_acqf``.
+
+``GPSampler(method=...)`` is what the registry names ``gp-ei``, ``gp-cei`` and ``gp-penalty``:
+
+* ``ei``: one GP on the objective, log expected improvement over the best observed value. It
+  ignores constraints (the unconstrained anchor).
+* ``cei``: independent GPs over the objective and every constraint (one batched multi-output
+  ``SingleTaskGP``: measured faster than a ``ModelListGP``, see ``benchmarks/baselines/README.md``),
+  log-EI over the best FEASIBLE value plus ``sum_i log P(c_i <= 0)`` (BoTorch's
+  ``LogConstrainedExpectedImprovement``); while nothing is feasible, the log probability of
+  feasibility alone (``LogProbabilityOfFeasibility``). Without constraints it is ``ei``.
+* ``penalty``: one GP on ``y + rho * sum_i max(c_i, 0) / s_i`` and log-EI on it. ``s_i`` is the
+  largest ``|c_i|`` observed (so constraints in different units weigh alike, a violation of
+  the size of the largest one seen counting 1) and ``rho`` the observed range of the objective
+  ``max(y) - min(y)`` (1 when the range is 0), so the worst violation seen costs a whole
+  objective range. Weights are recomputed from the data at every suggestion.
+
+Why the analytic acquisitions: for one candidate at a time (``q = 1``) BoTorch's analytic
+LogEI/LogCEI are exact (no MC noise, no sigmoid relaxation of the feasibility indicator) and the
+cheapest; BoTorch recommends the log forms over EI/CEI for their numerics. When other trials are
+RUNNING, their points go in as ``X_pending`` to the MC forms (``qLogExpectedImprovement`` with
+``constraints``, ``qLogProbabilityOfFeasibility``), the acquisitions BoTorch provides that
+condition on pending points.
+
+Before ``n_startup`` complete trials exist (default ``min(max(5, 2 * n_params), 20)``), points
+come from :class:`~pfnopt.samplers.simple.SobolSampler` with the same seed, so every method of a
+benchmark cell shares its initial design. The acquisition is optimised on the continuous
+relaxation of the unit cube (multi-start L-BFGS-B, ``optimize_acqf``), then decoded through the
+space (ints rounded, grids snapped, one-hot argmaxed); the best restart whose decoded point is
+not a finished or running trial (nor within ``FAILED_RADIUS`` of a failed one) is returned.
+Results are deterministic for a seed: every random draw (hyperparameter restarts, raw samples,
+QMC samples) is seeded from ``(seed, trial.number, names)``.
+"""
+
+from __future__ import annotations
+
+import time
+import zlib
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from pfnopt.exceptions import ParameterError
+from pfnopt.records import FrozenTrial
+from pfnopt.samplers.base import BaseSampler
+from pfnopt.samplers.observations import Observations, collect
+from pfnopt.samplers.simple import SobolSampler, sobol_points
+from pfnopt.space import SearchSpace
+
+if TYPE_CHECKING:  # pragma: no cover
+    from pfnopt.study import Study
+
+METHODS = ("ei", "cei", "penalty")
+FIT_LAYOUT = "batched"  # batched multi-output SingleTaskGP: faster than ModelListGP (benchmarks/baselines)
+FAILED_RADIUS = 1e-3  # a candidate this close (max-norm, unit cube) to a failed trial counts as a duplicate
+_ACQ_NAMES = {("logei", False): "LogEI", ("logcei", False): "LogCEI", ("logpof", False): "LogPoF",
+              ("logei", True): "qLogEI", ("logcei", True): "qLogCEI", ("logpof", True): "qLogPoF"}
+
+
+def default_n_startup(n_params: int) -> int:
+    """Initial-design size shared by every baseline: ``min(max(5, 2 d), 20)``."""
+    return min(max(5, 2 * n_params), 20)
+
+
+def call_seed(seed: int | None, number: int, space: SearchSpace) -> int | None:
+    """A seed for one suggestion, from the sampler seed, the trial number and the names."""
+    if seed is None:
+        return None
+    salt = zlib.crc32("|".join(space).encode())
+    return int(np.random.SeedSequence([seed, number, salt]).generate_state(1)[0] & 0x7FFFFFFF)
+
+
+def penalised(y: np.ndarray, C: np.ndarray) -> np.ndarray:
+    """``y + rho * sum_i max(c_i, 0) / s_i`` (``n``), the rule of the module docstring."""
+    if C.shape[1] == 0 or y.size == 0:
+        return y.copy()
+    scale = np.abs(C).max(axis=0)
+    scale[scale <= 0] = 1.0
+    span = float(np.ptp(y))
+    rho = span if span > 0 else 1.0
+    return y + rho * (np.maximum(C, 0.0) / scale).sum(axis=1)
+
+
+class GPSampler(BaseSampler):
+    """BoTorch GP baseline: ``method`` is ``"ei"``, ``"cei"`` or ``"penalty"`` (module docstring).
+
+    Args:
+        n_startup: Sobol points before the GP takes over (default ``min(max(5, 2d), 20)``,
+            ``d`` the number of parameters); never fewer than 2.
+        num_restarts, raw_samples: ``optimize_acqf``'s multi-start settings.
+        layout: ``"batched"`` (one multi-output GP) or ``"list"`` (``ModelListGP``), for ``cei``.
+    """
+
+    def __init__(
+        self,
+        seed: int | None = None,
+        method: str = "cei",
+        n_startup: int | None = None,
+        num_restarts: int = 10,
+        raw_samples: int = 512,
+        layout: str = FIT_LAYOUT,
+    ):
+        super().__init__(seed)
+        if method not in METHODS:
+            raise ParameterError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+        if n_startup is not None and (isinstance(n_startup, bool) or not isinstance(n_startup, int) or n_startup < 0):
+            raise ParameterError(f"n_startup must be a non-negative integer or None, got {n_startup!r}")
+        for name, v in (("num_restarts", num_restarts), ("raw_samples", raw_samples)):
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ParameterError(f"{name} must be a positive integer, got {v!r}")
+        if raw_samples < num_restarts:
+            raise ParameterError(f"raw_samples ({raw_samples}) must be >= num_restarts ({num_restarts})")
+        if layout not in ("batched", "list"):
+            raise ParameterError(f"layout must be 'batched' or 'list', got {layout!r}")
+        self.method, self.n_startup, self.layout = method, n_startup, layout
+        self.num_restarts, self.raw_samples = num_restarts, raw_samples
+        self._sobol = SobolSampler(seed)
+
+    def __repr__(self) -> str:
+        return f"GPSampler(seed={self.seed!r}, method={self.method!r})"
+
+    def sample(self, study: "Study", trial: FrozenTrial, space: SearchSpace) -> dict[str, Any]:
+        if len(study.directions) != 1:
+            raise ParameterError(
+                f"gp-{self.method} handles single-objective studies; study {study.study_name!r} has "
+                f"{len(study.directions)} objectives"
+            )
+        obs = collect(study, space, exclude_number=trial.number)
+        usable = np.isfinite(obs.y) & np.all(np.isfinite(obs.C), axis=1)
+        n_startup = default_n_startup(len(space)) if self.n_startup is None else self.n_startup
+        if space.dim == 0 or int(usable.sum()) < max(n_startup, 2):
+            return self._sobol.sample(study, trial, space)
+        import torch
+
+        seed = call_seed(self.seed, trial.number, space)
+        with torch.random.fork_rng(devices=[]):
+            if seed is not None:
+                torch.manual_seed(seed)
+            return self._propose(obs, usable, space, seed)
+
+    # the model-based step ---------------------------------------------------------------------
+    def _targets(self, obs: Observations, usable: np.ndarray) -> tuple[np.ndarray, str, float | None, int]:
+        """Model outputs ``Y`` (``n x k``, maximisation form), acquisition kind, ``best_f``, ``m``."""
+        y, C = obs.y[usable], obs.C[usable]
+        if self.method == "penalty":
+            neg = -penalised(y, C)
+            return neg[:, None], "logei", float(neg.max()), 0
+        if self.method == "ei" or C.shape[1] == 0:
+            return -y[:, None], "logei", float((-y).max()), 0
+        feasible = np.all(C <= 0.0, axis=1)
+        Y = np.column_stack([-y, C])
+        if feasible.any():
+            return Y, "logcei", float((-y[feasible]).max()), C.shape[1]
+        return Y, "logpof", None, C.shape[1]
+
+    def _propose(self, obs: Observations, usable: np.ndarray, space: SearchSpace, seed: int | None) -> dict[str, Any]:
+        import torch
+
+        from pfnopt.samplers import _botorch_fit as bf
+
+        t0 = time.perf_counter()
+        Y, kind, best_f, m = self._targets(obs, usable)
+        X = torch.as_tensor(obs.X[usable], dtype=bf.DTYPE)
+        model, fitted = bf.fit_model(X, torch.as_tensor(Y, dtype=bf.DTYPE), self.layout)
+        t_fit = time.perf_counter() - t0
+        pending = torch.as_tensor(obs.X_running, dtype=bf.DTYPE) if obs.X_running.shape[0] else None
+        acq = bf.build_acquisition(model, kind, best_f, m, pending, seed)
+        cands, values = bf.optimise(acq, space.dim, self.num_restarts, self.raw_samples, seed)
+        taken = np.vstack([obs.X, obs.X_running])
+        i = _first_new(space, cands.numpy(), taken, obs.X_failed)
+        if i is None:  # every restart decodes to a known point: rank a Sobol set instead
+            raw = torch.as_tensor(sobol_points(space.dim, 0, self.raw_samples, seed), dtype=bf.DTYPE)
+            raw_values = bf.evaluate(acq, raw)
+            order = torch.argsort(raw_values, descending=True)
+            cands, values = torch.cat([cands, raw[order]]), torch.cat([values, raw_values[order]])
+            i = _first_new(space, cands.numpy(), taken, obs.X_failed)
+            i = 0 if i is None else i  # a fully enumerated discrete space: repeat the best
+        U = space.round_trip(cands[i : i + 1].numpy())
+        diag: dict[str, Any] = {
+            "acquisition": _ACQ_NAMES[(kind, pending is not None)],
+            "acq_value": float(values[i]),  # log-space (LogEI / LogCEI / LogPoF) at the relaxed point
+            "n_observations": int(usable.sum()),
+            "fit_seconds": round(t_fit, 4),
+            "fit_ok": fitted,
+        }
+        if m:
+            diag["prob_feasible"] = bf.prob_feasible(model, torch.as_tensor(U, dtype=bf.DTYPE), m)
+        self.record(**diag)
+        return space.decode(U)[0]
+
+
+def _first_new(space: SearchSpace, cands: np.ndarray, taken: np.ndarray, failed: np.ndarray) -> int | None:
+    """Index of the first candidate (``b x d``) whose decoded point is new, or None."""
+    if cands.shape[0] == 0:
+        return None
+    snapped = space.round_trip(cands)
+    for i, u in enumerate(snapped):
+        if taken.shape[0] and np.any(np.all(np.abs(taken - u) <= 1e-9, axis=1)):
+            continue
+        if failed.shape[0] and np.any(np.max(np.abs(failed - u), axis=1) <= FAILED_RADIUS):
+            continue
+        return i
+    return None
