@@ -131,3 +131,11 @@ def test_json_round_trip(dist):
 def test_json_errors(text, msg):
     with pytest.raises(ParameterError, match=msg):
         distribution_from_json(text)
+
+
+def test_snap_equals_round_trip():
+    U = np.random.default_rng(3).random((300, SPACE.dim))
+    assert np.allclose(SPACE.snap(U), SPACE.round_trip(U), atol=1e-12)
+    ordinal = SearchSpace(dict(SPACE), encoding="ordinal")
+    V = np.random.default_rng(4).random((300, ordinal.dim))
+    assert np.allclose(ordinal.snap(V), ordinal.round_trip(V), atol=1e-12)
