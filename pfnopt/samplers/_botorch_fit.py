@@ -14,14 +14,33 @@ and ``fit_gpytorch_mll`` for the MAP hyperparameters.
 
 from __future__ import annotations
 
+import contextlib
 import warnings
-from typing import Callable
+from collections.abc import Callable, Iterator
 
 import torch
 from torch import Tensor
 
 DTYPE = torch.float64
 N_MC = 256  # QMC samples of the MC acquisitions used when points are pending (BoTorch's usual size)
+
+
+@contextlib.contextmanager
+def blas_single_thread() -> Iterator[None]:
+    """Pin numpy/scipy's BLAS to one thread while the GP step runs (``threadpoolctl``).
+
+    The fit (scipy's batched L-BFGS-B) and the acquisition optimisation do many tiny BLAS calls;
+    with a multi-threaded OpenBLAS they ran 2-6x slower here (``benchmarks/baselines/README.md``),
+    the same effect as running without ``OPENBLAS_NUM_THREADS=1``. Torch's own threads are left
+    alone. A no-op when threadpoolctl (a scikit-learn dependency) is missing.
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover
+        yield
+        return
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
 
 
 def unit_bounds(d: int) -> Tensor:
@@ -35,9 +54,7 @@ def _single_task_gp(X: Tensor, Y: Tensor):
     from botorch.models.transforms.outcome import Standardize
 
     d, k = X.shape[-1], Y.shape[-1]
-    return SingleTaskGP(
-        X, Y, input_transform=Normalize(d=d, bounds=unit_bounds(d)), outcome_transform=Standardize(m=k)
-    )
+    return SingleTaskGP(X, Y, input_transform=Normalize(d=d, bounds=unit_bounds(d)), outcome_transform=Standardize(m=k))
 
 
 def fit_model(X: Tensor, Y: Tensor, layout: str = "batched"):
@@ -51,25 +68,28 @@ def fit_model(X: Tensor, Y: Tensor, layout: str = "batched"):
     kept its prior-mode hyperparameters (BoTorch's ``ModelFittingError``).
     """
     from botorch.exceptions.errors import ModelFittingError
+    from botorch.exceptions.warnings import InputDataWarning
     from botorch.fit import fit_gpytorch_mll
     from botorch.models import ModelListGP
     from gpytorch.mlls import ExactMarginalLogLikelihood, SumMarginalLogLikelihood
 
     if layout not in ("batched", "list"):
         raise ValueError(f"layout must be 'batched' or 'list', got {layout!r}")
-    if layout == "list" and Y.shape[-1] > 1:
-        model = ModelListGP(*[_single_task_gp(X, Y[:, i : i + 1]) for i in range(Y.shape[-1])])
-        mll = SumMarginalLogLikelihood(model.likelihood, model)
-    else:
-        model = _single_task_gp(X, Y)
-        mll = ExactMarginalLogLikelihood(model.likelihood, model)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # scipy's L-BFGS-B line-search chatter
+    with warnings.catch_warnings():
+        # a constant output (e.g. a constraint that is 0 everywhere so far): Standardize copes with it
+        warnings.simplefilter("ignore", InputDataWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)  # scipy's L-BFGS-B line-search chatter
+        if layout == "list" and Y.shape[-1] > 1:
+            model = ModelListGP(*[_single_task_gp(X, Y[:, i : i + 1]) for i in range(Y.shape[-1])])
+            mll = SumMarginalLogLikelihood(model.likelihood, model)
+        else:
+            model = _single_task_gp(X, Y)
+            mll = ExactMarginalLogLikelihood(model.likelihood, model)
+        try:
             fit_gpytorch_mll(mll)
-        fitted = True
-    except ModelFittingError:
-        fitted = False
+            fitted = True
+        except ModelFittingError:
+            fitted = False
     model.eval()
     return model, fitted
 
@@ -135,8 +155,13 @@ def optimise(acq, d: int, num_restarts: int, raw_samples: int, seed: int | None)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         X, values = optimize_acqf(
-            acq, bounds=unit_bounds(d), q=1, num_restarts=num_restarts, raw_samples=raw_samples,
-            options=options, return_best_only=False,
+            acq,
+            bounds=unit_bounds(d),
+            q=1,
+            num_restarts=num_restarts,
+            raw_samples=raw_samples,
+            options=options,
+            return_best_only=False,
         )
     X, values = X.reshape(-1, d).detach(), values.reshape(-1).detach()
     order = torch.argsort(values, descending=True)

@@ -35,6 +35,7 @@ QMC samples) is seeded from ``(seed, trial.number, names)``.
 from __future__ import annotations
 
 import time
+import warnings
 import zlib
 from typing import TYPE_CHECKING, Any
 
@@ -53,8 +54,14 @@ if TYPE_CHECKING:  # pragma: no cover
 METHODS = ("ei", "cei", "penalty")
 FIT_LAYOUT = "batched"  # batched multi-output SingleTaskGP: faster than ModelListGP (benchmarks/baselines)
 FAILED_RADIUS = 1e-3  # a candidate this close (max-norm, unit cube) to a failed trial counts as a duplicate
-_ACQ_NAMES = {("logei", False): "LogEI", ("logcei", False): "LogCEI", ("logpof", False): "LogPoF",
-              ("logei", True): "qLogEI", ("logcei", True): "qLogCEI", ("logpof", True): "qLogPoF"}
+_ACQ_NAMES = {
+    ("logei", False): "LogEI",
+    ("logcei", False): "LogCEI",
+    ("logpof", False): "LogPoF",
+    ("logei", True): "qLogEI",
+    ("logcei", True): "qLogCEI",
+    ("logpof", True): "qLogPoF",
+}
 
 
 def default_n_startup(n_params: int) -> int:
@@ -133,7 +140,9 @@ class GPSampler(BaseSampler):
         import torch
 
         seed = call_seed(self.seed, trial.number, space)
-        with torch.random.fork_rng(devices=[]):
+        from pfnopt.samplers._botorch_fit import blas_single_thread
+
+        with torch.random.fork_rng(devices=[]), blas_single_thread():
             if seed is not None:
                 torch.manual_seed(seed)
             return self._propose(obs, usable, space, seed)
@@ -169,7 +178,9 @@ class GPSampler(BaseSampler):
         taken = np.vstack([obs.X, obs.X_running])
         i = _first_new(space, cands.numpy(), taken, obs.X_failed)
         if i is None:  # every restart decodes to a known point: rank a Sobol set instead
-            raw = torch.as_tensor(sobol_points(space.dim, 0, self.raw_samples, seed), dtype=bf.DTYPE)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)  # Sobol balance: raw_samples need not be 2^k
+                raw = torch.as_tensor(sobol_points(space.dim, 0, self.raw_samples, seed), dtype=bf.DTYPE)
             raw_values = bf.evaluate(acq, raw)
             order = torch.argsort(raw_values, descending=True)
             cands, values = torch.cat([cands, raw[order]]), torch.cat([values, raw_values[order]])

@@ -136,13 +136,19 @@ class OptunaSampler(BaseSampler):
         _quiet.on = True
         try:
             mirror = optuna.create_study(
-                storage=optuna.storages.InMemoryStorage(), sampler=sampler,
+                storage=optuna.storages.InMemoryStorage(),
+                sampler=sampler,
                 directions=[d.name.lower() for d in study.directions],
             )
         finally:
             _quiet.on = False
-        copies = [c for t in study.get_trials() if t.number != trial.number
-                  for c in [_copy(optuna, t, space, obs.m)] if c is not None]
+        copies = [
+            c
+            for t in study.get_trials()
+            if t.number != trial.number
+            for c in [_copy(optuna, t, space, obs.m)]
+            if c is not None
+        ]
         mirror.add_trials(copies)
         asked = mirror.ask({name: to_optuna(dist) for name, dist in space.items()})
         self.record(optuna_sampler=type(sampler).__name__, n_mirrored=len(copies))
