@@ -1,0 +1,181 @@
+"""URL parsing, engine set-up per backend, and the one transaction context used by every call.
+
+SQLite (the embedded default): WAL journal, ``synchronous=NORMAL``, a 30 s busy timeout, and
+writers that start with ``BEGIN IMMEDIATE`` so they queue on the busy timeout instead of failing
+half-way with "database is locked". Readers use a plain ``BEGIN``: in WAL mode they never block a
+writer. ``sqlite://`` (or ``sqlite:///:memory:``) is one shared connection behind a lock.
+
+PostgreSQL: psycopg 3 (``postgresql+psycopg://``; ``postgresql://`` is mapped to it), READ
+COMMITTED, a pool with pre-ping so a restarted server costs no failed call, a connect timeout.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from pathlib import Path
+from typing import Iterator
+
+import sqlalchemy as sa
+from sqlalchemy import event, exc
+from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.pool import StaticPool
+
+from pfnopt.exceptions import PfnoptError, StorageError, missing_extra
+from pfnopt.storage.urls import ACCEPTED_FORMS, mask_url
+
+BUSY_TIMEOUT_S = 30.0
+CONNECT_TIMEOUT_S = 10
+SYNCHRONOUS_ENV = "PFNOPT_SQLITE_SYNCHRONOUS"  # NORMAL (default) or FULL
+
+
+def parse_url(url: str) -> URL:
+    """The SQLAlchemy URL for a pfnopt storage URL; StorageError naming the accepted forms."""
+    masked = mask_url(url) if isinstance(url, str) else repr(url)
+    if not isinstance(url, str) or not url.strip():
+        raise StorageError(f"storage URL {masked!r} is empty or not a string; accepted forms: {ACCEPTED_FORMS}")
+    try:
+        parsed = make_url(url.strip())
+    except (exc.ArgumentError, ValueError) as e:
+        reason = "cannot be parsed" if isinstance(e, exc.ArgumentError) else f"is malformed ({e})"
+        raise StorageError(f"storage URL {masked!r} {reason}; accepted forms: {ACCEPTED_FORMS}") from None
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        if parsed.drivername not in ("sqlite", "sqlite+pysqlite"):
+            raise StorageError(f"storage URL {masked!r}: use the sqlite:// form (driver pysqlite); accepted forms: {ACCEPTED_FORMS}")
+        return parsed
+    if backend in ("postgresql", "postgres"):
+        if parsed.drivername not in ("postgresql", "postgres", "postgresql+psycopg"):
+            raise StorageError(
+                f"storage URL {masked!r}: pfnopt reaches PostgreSQL through psycopg 3, write "
+                f"postgresql+psycopg://... (or postgresql://...); accepted forms: {ACCEPTED_FORMS}"
+            )
+        try:
+            import psycopg  # noqa: F401
+        except ImportError:
+            raise missing_extra("psycopg", "postgres") from None
+        return parsed.set(drivername="postgresql+psycopg")
+    raise StorageError(f"storage URL {masked!r}: backend {backend!r} is not supported; accepted forms: {ACCEPTED_FORMS}")
+
+
+def is_memory_sqlite(url: URL) -> bool:
+    return url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
+
+
+class Database:
+    """One engine, its backend's name, the masked URL, and :meth:`txn`."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.masked = mask_url(url)
+        self.sa_url = parse_url(url)
+        self.backend = "SQLite" if self.sa_url.get_backend_name() == "sqlite" else "PostgreSQL"
+        self.is_sqlite = self.backend == "SQLite"
+        self.memory = is_memory_sqlite(self.sa_url)
+        # one shared connection for an in-memory database: serialise every transaction on it
+        self._serial = threading.RLock() if self.memory else contextlib.nullcontext()
+        self._pid = os.getpid()
+        with self.translate("open"):
+            self.engine = self._create_engine()
+
+    # engine set-up ------------------------------------------------------------------------------
+    def _create_engine(self) -> Engine:
+        if self.is_sqlite:
+            return self._sqlite_engine()
+        connect_args = {"application_name": "pfnopt"}
+        if "connect_timeout" not in self.sa_url.query:
+            connect_args["connect_timeout"] = CONNECT_TIMEOUT_S
+        return sa.create_engine(self.sa_url, pool_pre_ping=True, connect_args=connect_args)
+
+    def _sqlite_engine(self) -> Engine:
+        connect_args = {"check_same_thread": False, "timeout": BUSY_TIMEOUT_S}
+        if self.memory:
+            engine = sa.create_engine("sqlite://", poolclass=StaticPool, connect_args=connect_args)
+        else:
+            # a relative path is resolved once, at open: a later chdir must not switch files
+            path = Path(self.sa_url.database).absolute()
+            self.sa_url = self.sa_url.set(database=str(path))
+            if not path.parent.is_dir():
+                try:
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                except OSError as e:
+                    raise StorageError(
+                        f"SQLite storage {self.masked}: cannot create the folder {str(path.parent)!r} ({e.strerror})"
+                    ) from None
+            engine = sa.create_engine(self.sa_url, connect_args=connect_args)
+        synchronous = os.environ.get(SYNCHRONOUS_ENV, "NORMAL").upper()
+        if synchronous not in ("NORMAL", "FULL"):
+            raise StorageError(f"{SYNCHRONOUS_ENV}={synchronous!r}: allowed NORMAL or FULL")
+        memory = self.memory
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_connection, _record) -> None:  # pragma: no cover - driver callback
+            dbapi_connection.isolation_level = None  # we emit BEGIN ourselves (below)
+            cursor = dbapi_connection.cursor()
+            cursor.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+            cursor.execute("PRAGMA foreign_keys = ON")
+            if not memory:
+                cursor.execute("PRAGMA journal_mode = WAL")
+                cursor.execute(f"PRAGMA synchronous = {synchronous}")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn: Connection) -> None:
+            write = conn.get_execution_options().get("pfnopt_write", False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+        return engine
+
+    # the one transaction context ----------------------------------------------------------------
+    @contextlib.contextmanager
+    def txn(self, write: bool = False) -> Iterator[Connection]:
+        """One transaction: commits on success, rolls back on any error; driver errors become
+        StorageError (one line naming the backend and the masked URL). Writers on SQLite take the
+        write lock up front (``BEGIN IMMEDIATE``); readers on PostgreSQL get REPEATABLE READ, so
+        a multi-query read is one consistent snapshot (SQLite readers have that already)."""
+        if os.getpid() != self._pid:  # forked: never reuse the parent's connections
+            self.engine.dispose(close=False)
+            self._pid = os.getpid()
+        with self._serial, self.translate("write" if write else "read"):
+            with self.engine.connect() as conn:
+                if write and self.is_sqlite:
+                    conn.execution_options(pfnopt_write=True)
+                elif not write and not self.is_sqlite:
+                    # reads see ONE snapshot across their statements (psycopg puts the level in
+                    # its BEGIN: no extra round trip); writes stay READ COMMITTED + row locks
+                    conn.execution_options(isolation_level="REPEATABLE READ")
+                with conn.begin():
+                    yield conn
+
+    @contextlib.contextmanager
+    def translate(self, action: str) -> Iterator[None]:
+        try:
+            yield
+        except PfnoptError:
+            raise
+        except exc.SQLAlchemyError as e:
+            raise StorageError(self.describe_error(e, action)) from e
+
+    def describe_error(self, e: BaseException, action: str) -> str:
+        orig = getattr(e, "orig", None) or e
+        text = " ".join(str(orig).split()) or type(orig).__name__
+        text = text.split(" [SQL:")[0].split(" (Background on this error")[0]
+        if isinstance(e, exc.OperationalError) and _is_connect_failure(text):
+            what = "cannot connect"
+        elif isinstance(e, exc.TimeoutError):
+            what = "no free connection in the pool"
+        else:
+            what = f"{action} failed"
+        pw = self.sa_url.password
+        if pw:
+            text = text.replace(str(pw), "***")
+        return f"{self.backend} storage {self.masked}: {what}: {mask_url(text)}"
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _is_connect_failure(text: str) -> bool:
+    lowered = text.lower()
+    return any(s in lowered for s in ("connection", "connect to", "unable to open", "could not translate", "timeout"))

@@ -1,0 +1,422 @@
+"""The SQL storage: SQLite (embedded default) and PostgreSQL through the same code.
+
+Each public method is one transaction (``Database.txn``); driver errors come out as one-line
+:class:`StorageError` naming the backend and the URL with its password masked.
+
+Concurrency, on both backends:
+
+* Trial numbers: ``create_trial`` starts with ``UPDATE pfnopt_studies SET next_trial_number =
+  next_trial_number + 1 ... RETURNING``; the row lock (PostgreSQL) or the database write lock
+  (SQLite, ``BEGIN IMMEDIATE``) is held until commit, so numbers are unique and gap-free, and
+  trials become visible in number order.
+* Claiming a WAITING trial and failing a stale RUNNING one are conditional UPDATEs
+  (``... WHERE state = 'WAITING'`` / ``'RUNNING'``): of two workers, one changes the row, the
+  other sees zero rows and moves on.
+* Writes to a trial lock its row first (``SELECT ... FOR UPDATE``; SQLite is already serialised),
+  so a trial cannot be changed after another worker finished it.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from typing import Any, Sequence
+
+import sqlalchemy as sa
+from sqlalchemy import exc
+from sqlalchemy.dialects import postgresql as pg_dialect
+from sqlalchemy.dialects import sqlite as sqlite_dialect
+from sqlalchemy.engine import Connection
+
+from pfnopt.exceptions import (
+    DuplicateStudyError,
+    ParameterError,
+    StudyNotFoundError,
+    TrialFinishedError,
+    TrialNotFoundError,
+)
+from pfnopt.records import FrozenTrial, StudyDirection, StudyInfo, TrialState, utcnow
+from pfnopt.space import Distribution, distribution_to_json
+from pfnopt.storage._util import check_consistent, copy_attrs, dump_json, to_internal
+from pfnopt.storage.base import BaseStorage
+from pfnopt.storage.sql import models as m
+from pfnopt.storage.sql.engine import Database
+from pfnopt.storage.sql.loader import TrialCache, load_trials, parse_distribution, to_db_float
+from pfnopt.storage.sql.schema import ensure_schema
+
+T = m.trials.c
+S = m.studies.c
+_OPEN = ("RUNNING", "WAITING")
+
+
+class SQLStorage(BaseStorage):
+    """Trials in a SQL database: ``SQLStorage("sqlite:///store/pfnopt.db")`` or
+    ``SQLStorage("postgresql+psycopg://user:password@host/db")``.
+
+    Opening creates the schema in an empty database and refuses one at another schema revision
+    (:class:`SchemaVersionError`, naming the ``pfnopt db upgrade`` command). Finished trials are
+    cached in this object, so ``get_all_trials`` on every ``ask`` reads only new and unfinished
+    trials. Safe across threads, processes and machines; picklable (reconnects by URL).
+    """
+
+    def __init__(self, url: str):
+        self.url = url
+        self._db = Database(url)
+        self._cache = TrialCache()
+        try:
+            ensure_schema(self._db)
+        except BaseException:
+            self._db.dispose()
+            raise
+        self._insert = sqlite_dialect.insert if self._db.is_sqlite else pg_dialect.insert
+
+    def __reduce__(self):
+        return (type(self), (self.url,))
+
+    def describe(self) -> str:
+        return self._db.masked
+
+    def close(self) -> None:
+        self._db.dispose()
+
+    # studies ------------------------------------------------------------------------------------
+    def create_study(self, name: str, directions: Sequence[StudyDirection]) -> int:
+        dirs = [StudyDirection.parse(d) for d in directions]
+        with self._db.txn(write=True) as conn:
+            try:
+                study_id = conn.execute(
+                    sa.insert(m.studies).values(study_name=name, created=utcnow(), next_trial_number=0)
+                ).inserted_primary_key[0]
+            except exc.IntegrityError:
+                raise DuplicateStudyError(
+                    f"a study named {name!r} already exists in {self.describe()} (use load_if_exists=True to reuse it)"
+                ) from None
+            conn.execute(
+                sa.insert(m.directions),
+                [{"study_id": study_id, "objective": i, "direction": d.name} for i, d in enumerate(dirs)],
+            )
+        return study_id
+
+    def delete_study(self, study_id: int) -> None:
+        with self._db.txn(write=True) as conn:
+            self._lock_study(conn, study_id)
+            ids = sa.select(T.trial_id).where(T.study_id == study_id).scalar_subquery()
+            for table in (m.params, m.values, m.constraints, m.intermediate, m.trial_attrs):
+                conn.execute(sa.delete(table).where(table.c.trial_id.in_(ids)))
+            for table in (m.trials, m.directions, m.study_attrs, m.studies):
+                conn.execute(sa.delete(table).where(table.c.study_id == study_id))
+        self._cache.drop(study_id)
+
+    def get_study_id(self, name: str) -> int:
+        with self._db.txn() as conn:
+            found = conn.execute(sa.select(S.study_id).where(S.study_name == name)).scalar()
+            if found is not None:
+                return found
+            known = list(conn.execute(sa.select(S.study_name).order_by(S.study_id).limit(6)).scalars())
+        hint = f"; studies here: {', '.join(map(repr, known[:5]))}" + (" ..." if len(known) > 5 else "")
+        raise StudyNotFoundError(f"no study named {name!r} in {self.describe()}" + (hint if known else " (it has no studies)"))
+
+    def get_study(self, study_id: int) -> StudyInfo:
+        with self._db.txn() as conn:
+            found = self._studies(conn, S.study_id == study_id)
+        if not found:
+            raise self._no_study(study_id)
+        return found[0]
+
+    def list_studies(self) -> list[StudyInfo]:
+        with self._db.txn() as conn:
+            return self._studies(conn, sa.true())
+
+    def set_study_attr(self, study_id: int, key: str, value: Any, system: bool = False) -> None:
+        text = dump_json(key, value)
+        with self._db.txn(write=True) as conn:
+            self._lock_study(conn, study_id)
+            self._upsert_attrs(conn, m.study_attrs, "study_id", study_id, {key: text}, system)
+
+    # trials -------------------------------------------------------------------------------------
+    def create_trial(
+        self,
+        study_id: int,
+        state: TrialState = TrialState.RUNNING,
+        params: dict[str, Any] | None = None,
+        distributions: dict[str, Distribution] | None = None,
+        user_attrs: dict[str, Any] | None = None,
+        system_attrs: dict[str, Any] | None = None,
+    ) -> FrozenTrial:
+        state = TrialState(state)
+        if state not in (TrialState.RUNNING, TrialState.WAITING):
+            raise ParameterError(f"a new trial is RUNNING or WAITING, not {state.name}")
+        internal = to_internal(params, distributions)
+        users, systems = copy_attrs(user_attrs), copy_attrs(system_attrs)
+        now = utcnow() if state == TrialState.RUNNING else None
+        with self._db.txn(write=True) as conn:
+            number = conn.execute(
+                sa.update(m.studies).where(S.study_id == study_id)
+                .values(next_trial_number=S.next_trial_number + 1).returning(S.next_trial_number)
+            ).scalar()
+            if number is None:
+                raise self._no_study(study_id)
+            number -= 1
+            trial_id = conn.execute(
+                sa.insert(m.trials).values(
+                    study_id=study_id, number=number, state=state.name, datetime_start=now, heartbeat=now
+                )
+            ).inserted_primary_key[0]
+            self._insert_params(conn, trial_id, internal)
+            self._upsert_attrs(conn, m.trial_attrs, "trial_id", trial_id, _texts(users), False)
+            self._upsert_attrs(conn, m.trial_attrs, "trial_id", trial_id, _texts(systems), True)
+        trial = FrozenTrial(
+            trial_id=trial_id, number=number, state=state,
+            params={n: d.to_external(v) for n, (v, d) in internal.items()},
+            distributions={n: d for n, (_, d) in internal.items()},
+            user_attrs=users, system_attrs=systems, datetime_start=now, heartbeat=now,
+        )
+        self._cache.created(study_id, trial)
+        return trial
+
+    def claim_waiting_trial(self, study_id: int) -> FrozenTrial | None:
+        waiting = sa.select(sa.func.min(T.number)).where(T.study_id == study_id, T.state == "WAITING")
+        with self._db.txn() as conn:  # cheap read first: most asks find nothing to claim
+            row = conn.execute(sa.select(S.study_id, waiting.scalar_subquery()).where(S.study_id == study_id)).first()
+        if row is None:
+            raise self._no_study(study_id)
+        if row[1] is None:
+            return None
+        with self._db.txn(write=True) as conn:
+            while True:
+                candidates = list(conn.execute(
+                    sa.select(T.trial_id).where(T.study_id == study_id, T.state == "WAITING")
+                    .order_by(T.number).limit(8)
+                ).scalars())
+                if not candidates:
+                    return None
+                now = utcnow()
+                for trial_id in candidates:
+                    claimed = conn.execute(
+                        sa.update(m.trials).where(T.trial_id == trial_id, T.state == "WAITING")
+                        .values(state="RUNNING", datetime_start=now, heartbeat=now)
+                    ).rowcount
+                    if claimed == 1:  # the others lost this one to another worker
+                        return load_trials(conn, T.trial_id == trial_id)[0]
+
+    def set_trial_params(self, trial_id: int, params: dict[str, Any], distributions: dict[str, Distribution]) -> None:
+        internal = to_internal(params, distributions)
+        if not internal:
+            return
+        with self._db.txn(write=True) as conn:
+            number = self._lock_open_trial(conn, trial_id)[1]
+            p = m.params.c
+            stored = conn.execute(
+                sa.select(p.param_name, p.param_value, p.distribution_json)
+                .where(p.trial_id == trial_id, p.param_name.in_(list(internal)))
+            ).all()
+            for name, value, dist_json in stored:
+                check_consistent(name, (value, parse_distribution(dist_json)), internal.pop(name), number)
+            self._insert_params(conn, trial_id, internal)
+
+    def set_trial_intermediate_value(self, trial_id: int, step: int, value: float) -> None:
+        with self._db.txn(write=True) as conn:
+            self._lock_open_trial(conn, trial_id)
+            stmt = self._insert(m.intermediate).values(trial_id=trial_id, step=int(step), value=to_db_float(value))
+            conn.execute(stmt.on_conflict_do_update(index_elements=["trial_id", "step"],
+                                                    set_={"value": stmt.excluded.value}))
+
+    def set_trial_attr(self, trial_id: int, key: str, value: Any, system: bool = False) -> None:
+        text = dump_json(key, value)
+        with self._db.txn(write=True) as conn:
+            self._lock_open_trial(conn, trial_id)
+            self._upsert_attrs(conn, m.trial_attrs, "trial_id", trial_id, {key: text}, system)
+
+    def finish_trial(
+        self,
+        trial_id: int,
+        state: TrialState,
+        values: Sequence[float] | None = None,
+        constraints: Sequence[float] | None = None,
+        system_attrs: dict[str, Any] | None = None,
+    ) -> FrozenTrial:
+        state = TrialState(state)
+        if not state.is_finished():
+            raise ParameterError(f"finish_trial takes COMPLETE, PRUNED or FAIL, not {state.name}")
+        attrs = _texts(copy_attrs(system_attrs))
+        with self._db.txn(write=True) as conn:
+            study_id = conn.execute(
+                sa.update(m.trials).where(T.trial_id == trial_id, T.state.in_(_OPEN))
+                .values(state=state.name, datetime_complete=utcnow()).returning(T.study_id)
+            ).scalar()
+            if study_id is None:
+                self._lock_open_trial(conn, trial_id)  # raises the right error
+            if values is not None and len(values):
+                conn.execute(sa.insert(m.values), [
+                    {"trial_id": trial_id, "objective": i, "value": to_db_float(v)} for i, v in enumerate(values)
+                ])
+            if constraints is not None and len(constraints):
+                conn.execute(sa.insert(m.constraints), [
+                    {"trial_id": trial_id, "idx": i, "value": to_db_float(c)} for i, c in enumerate(constraints)
+                ])
+            self._upsert_attrs(conn, m.trial_attrs, "trial_id", trial_id, attrs, True)
+            trial = load_trials(conn, T.trial_id == trial_id)[0]
+        self._cache.add(study_id, [trial])
+        return trial
+
+    def record_heartbeat(self, trial_id: int) -> None:
+        with self._db.txn(write=True) as conn:
+            beat = conn.execute(
+                sa.update(m.trials).where(T.trial_id == trial_id, T.state == "RUNNING").values(heartbeat=utcnow())
+            ).rowcount
+            if beat == 0 and conn.execute(sa.select(T.trial_id).where(T.trial_id == trial_id)).first() is None:
+                raise self._no_trial(trial_id)
+
+    def fail_stale_trials(self, study_id: int, grace: _dt.timedelta) -> list[FrozenTrial]:
+        cutoff = utcnow() - grace
+        stale = (T.study_id == study_id) & (T.state == "RUNNING") & T.heartbeat.is_not(None) & (T.heartbeat < cutoff)
+        with self._db.txn() as conn:  # cheap read first: usually nothing is stale
+            row = conn.execute(
+                sa.select(S.study_id, sa.select(T.trial_id).where(stale).limit(1).scalar_subquery())
+                .where(S.study_id == study_id)
+            ).first()
+        if row is None:
+            raise self._no_study(study_id)
+        if row[1] is None:
+            return []
+        with self._db.txn(write=True) as conn:
+            ids = list(conn.execute(
+                sa.update(m.trials).where(stale).values(state="FAIL", datetime_complete=utcnow())
+                .returning(T.trial_id)
+            ).scalars())
+            failed = load_trials(conn, T.trial_id.in_(ids)) if ids else []
+        self._cache.add(study_id, failed)
+        return failed
+
+    def get_trial(self, trial_id: int) -> FrozenTrial:
+        cached = self._cache.get(trial_id)
+        if cached is not None:
+            return cached
+        owners: dict[int, int] = {}
+        with self._db.txn() as conn:
+            found = load_trials(conn, T.trial_id == trial_id, owners)
+        if not found:
+            raise self._no_trial(trial_id)
+        if found[0].state.is_finished():
+            self._cache.add(owners[trial_id], found)
+        return found[0]
+
+    def get_trial_id(self, study_id: int, number: int) -> int:
+        cached = self._cache.finished_number(study_id, number)
+        if cached is not None:
+            return cached.trial_id
+        with self._db.txn() as conn:
+            found = conn.execute(sa.select(T.trial_id).where(T.study_id == study_id, T.number == number)).scalar()
+            if found is None:
+                if conn.execute(sa.select(S.study_id).where(S.study_id == study_id)).first() is None:
+                    raise self._no_study(study_id)
+                raise TrialNotFoundError(f"study {study_id} in {self.describe()} has no trial number {number!r}")
+        return found
+
+    def get_all_trials(self, study_id: int, states: Sequence[TrialState] | None = None) -> list[FrozenTrial]:
+        watermark, unfinished = self._cache.pending(study_id)
+        with self._db.txn() as conn:
+            count = conn.execute(sa.select(S.next_trial_number).where(S.study_id == study_id)).scalar()
+            if count is None:
+                self._cache.drop(study_id)
+                raise self._no_study(study_id)
+            fresh: list[FrozenTrial] = []
+            if count > watermark or unfinished:
+                todo = T.number >= watermark
+                if unfinished:
+                    todo = todo | T.number.in_(unfinished)
+                fresh = load_trials(conn, (T.study_id == study_id) & todo)
+        self._cache.add(study_id, fresh, refresh=True)
+        out = self._cache.assemble(study_id, fresh)
+        if states is None:
+            return out
+        wanted = {TrialState(s) for s in states}
+        return [t for t in out if t.state in wanted]
+
+    def get_n_trials(self, study_id: int, states: Sequence[TrialState] | None = None) -> int:
+        with self._db.txn() as conn:
+            count = conn.execute(sa.select(S.next_trial_number).where(S.study_id == study_id)).scalar()
+            if count is not None and states is not None:
+                names = [TrialState(s).name for s in states]
+                count = conn.execute(
+                    sa.select(sa.func.count()).select_from(m.trials).where(T.study_id == study_id, T.state.in_(names))
+                ).scalar()
+        if count is None:
+            raise self._no_study(study_id)
+        return count
+
+    # internals ----------------------------------------------------------------------------------
+    def _studies(self, conn: Connection, where: sa.ColumnElement[bool]) -> list[StudyInfo]:
+        rows = conn.execute(
+            sa.select(S.study_id, S.study_name, S.created, S.next_trial_number).where(where).order_by(S.study_id)
+        ).all()
+        if not rows:
+            return []
+        ids = [r.study_id for r in rows]
+        dirs: dict[int, dict[int, StudyDirection]] = {i: {} for i in ids}
+        d = m.directions.c
+        for sid, objective, direction in conn.execute(
+            sa.select(d.study_id, d.objective, d.direction).where(d.study_id.in_(ids))
+        ):
+            dirs[sid][objective] = StudyDirection[direction]
+        attrs: dict[tuple[int, bool], dict[str, Any]] = {(i, s): {} for i in ids for s in (False, True)}
+        a = m.study_attrs.c
+        for sid, is_system, key, text in conn.execute(
+            sa.select(a.study_id, a.is_system, a.key, a.value_json).where(a.study_id.in_(ids)).order_by(a.study_attr_id)
+        ):
+            attrs[sid, bool(is_system)][key] = _loads(text)
+        return [
+            StudyInfo(r.study_id, r.study_name, tuple(dirs[r.study_id][k] for k in sorted(dirs[r.study_id])),
+                      r.created, attrs[r.study_id, False], attrs[r.study_id, True], r.next_trial_number)
+            for r in rows
+        ]
+
+    def _lock_study(self, conn: Connection, study_id: int) -> None:
+        if conn.execute(sa.select(S.study_id).where(S.study_id == study_id).with_for_update()).first() is None:
+            raise self._no_study(study_id)
+
+    def _lock_open_trial(self, conn: Connection, trial_id: int) -> tuple[int, int]:
+        """(study_id, number) of a RUNNING/WAITING trial, row-locked; raises if missing or finished."""
+        row = conn.execute(
+            sa.select(T.study_id, T.number, T.state).where(T.trial_id == trial_id).with_for_update()
+        ).first()
+        if row is None:
+            raise self._no_trial(trial_id)
+        if row.state not in _OPEN:
+            raise TrialFinishedError(
+                f"trial {row.number} (id {trial_id}) of study {row.study_id} is already {row.state}; "
+                "a finished trial cannot change"
+            )
+        return row.study_id, row.number
+
+    def _insert_params(self, conn: Connection, trial_id: int, internal: dict[str, tuple[float, Distribution]]) -> None:
+        if internal:
+            conn.execute(sa.insert(m.params), [
+                {"trial_id": trial_id, "param_name": n, "param_value": v, "distribution_json": distribution_to_json(d)}
+                for n, (v, d) in internal.items()
+            ])
+
+    def _upsert_attrs(self, conn: Connection, table: sa.Table, owner: str, owner_id: int,
+                      texts: dict[str, str], system: bool) -> None:
+        if not texts:
+            return
+        stmt = self._insert(table)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[owner, "is_system", "key"], set_={"value_json": stmt.excluded.value_json}
+        )
+        conn.execute(stmt, [{owner: owner_id, "is_system": system, "key": k, "value_json": v} for k, v in texts.items()])
+
+    def _no_study(self, study_id: int) -> StudyNotFoundError:
+        return StudyNotFoundError(f"no study with id {study_id!r} in {self.describe()}")
+
+    def _no_trial(self, trial_id: int) -> TrialNotFoundError:
+        return TrialNotFoundError(f"no trial with id {trial_id!r} in {self.describe()}")
+
+
+def _texts(attrs: dict[str, Any]) -> dict[str, str]:
+    return {k: dump_json(k, v) for k, v in attrs.items()}
+
+
+def _loads(text: str) -> Any:
+    import json
+
+    return json.loads(text)
