@@ -1,0 +1,281 @@
+"""The PFN: a transformer that maps a context data set and target inputs to predictive distributions.
+
+Layout (Müller et al. 2022, "Transformers can do Bayesian inference"), leaf modules first:
+
+- every point is one token: ``x``-encoder (zero-padding to ``d_max`` with rescaling) plus, for context
+  points, a ``y``-encoder; there is no positional encoding, so the model is permutation invariant;
+- in every layer, ALL tokens attend to the CONTEXT tokens only: context points see each other, a target
+  sees the context and never another target (targets are independent and their count is free);
+- a Riemann "bar distribution" head: logits over ``n_buckets`` buckets with half-normal tails
+  (``pfnopt.surrogate.bar``); the borders are a buffer stored with the weights.
+
+Because context tokens never attend to targets, the context's per-layer keys/values can be computed once
+(``encode_context``) and reused for any number of target chunks (``predict``): the two-step path gives
+exactly the same result as the one-shot ``forward`` used in training.
+
+``y`` normalisation is part of the model's contract: the model sees context ``y`` standardised by the
+context mean and standard deviation (``standardize``); training and the wrapper both call that function.
+
+Shape vocabulary: ``b`` batch (data sets, or outputs at inference), ``n`` context points, ``q`` targets,
+``N = n + q``, ``d`` inputs, ``D = d_max``, ``E`` embedding width, ``H`` heads, ``K`` buckets.
+Depends only on torch.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from pfnopt.surrogate import bar
+
+
+@dataclass
+class PFNConfig:
+    d_max: int = 20  # most inputs the x-encoder accepts; fewer are zero-padded and rescaled
+    n_max: int = 200  # most context points trained for; the wrapper subsamples larger contexts
+    emsize: int = 96  # token width E
+    n_layer: int = 4  # transformer blocks
+    n_head: int = 4  # attention heads (E % n_head == 0)
+    mlp_ratio: int = 2  # block MLP hidden width = mlp_ratio * E
+    n_buckets: int = 256  # bars of the output distribution
+    decoder_hidden: int = 192  # hidden width of the bar head
+    y_features: int = 4  # y-encoder features: y, y^2 / n-scaled, rank-free summaries (see YEncoder)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> PFNConfig:
+        known = set(cls.__dataclass_fields__)
+        unknown = set(d) - known
+        if unknown:
+            raise ValueError(f"PFNConfig: unknown fields {sorted(unknown)}; allowed: {sorted(known)}")
+        return cls(**d)
+
+
+def standardize(y_ctx: Tensor, dim: int = -1) -> tuple[Tensor, Tensor]:
+    """The model's y normalisation: context mean and standard deviation (ddof 0) along ``dim``.
+
+    Args:
+        y_ctx: ``... x n`` context values (``n >= 1``).
+    Returns:
+        ``(loc, scale)``, each ``... x 1``. ``scale`` is 1 where the context has fewer than two distinct
+        values (a single point, or a constant objective), so the model then sees raw offsets from the mean.
+    """
+    loc = y_ctx.mean(dim=dim, keepdim=True)
+    scale = y_ctx.std(dim=dim, keepdim=True, correction=0) if y_ctx.shape[dim] > 1 else torch.ones_like(loc)
+    tiny = scale <= 1e-8 * loc.abs().clamp_min(1.0)
+    scale = torch.where(tiny, torch.ones_like(scale), scale)
+    return loc, scale
+
+
+class XEncoder(nn.Module):
+    """Inputs in the unit cube, any ``d <= D``: centre, zero-pad to ``D``, rescale by ``sqrt(D / d)``."""
+
+    def __init__(self, cfg: PFNConfig):
+        super().__init__()
+        self.d_max = cfg.d_max
+        self.lin = nn.Linear(cfg.d_max, cfg.emsize)
+
+    def forward(self, x: Tensor, d: Tensor | None = None) -> Tensor:
+        """``x``: ``b x N x d`` (``d <= D``; if ``d < D`` it is zero-padded); ``d``: ``b`` inputs actually used
+        per data set (columns ``>= d[i]`` are ignored), default ``x.shape[-1]``. Returns ``b x N x E``."""
+        d_in = x.shape[-1]
+        if d_in < self.d_max:
+            x = F.pad(x, (0, self.d_max - d_in))
+        cols = torch.arange(self.d_max, device=x.device)
+        d_used = d if d is not None else torch.full(x.shape[:1], d_in, device=x.device)
+        mask = (cols[None, :] < d_used[:, None]).to(x.dtype)  # b x D
+        scale = torch.sqrt(self.d_max / d_used.to(x.dtype)).unsqueeze(-1)  # b x 1
+        xc = (x - 0.5) * (mask * scale).unsqueeze(1)  # b x N x D
+        return self.lin(xc)
+
+
+class YEncoder(nn.Module):
+    """Standardised context values: a small MLP of ``y`` so that large and small values are both resolved."""
+
+    def __init__(self, cfg: PFNConfig):
+        super().__init__()
+        self.lin1 = nn.Linear(cfg.y_features, cfg.emsize)
+        self.lin2 = nn.Linear(cfg.emsize, cfg.emsize)
+        self.n_feat = cfg.y_features
+
+    def forward(self, y: Tensor) -> Tensor:
+        """``y``: ``b x n`` standardised. Returns ``b x n x E``."""
+        feats = [y, torch.tanh(y), torch.tanh(y / 3.0), (y.abs() + 1.0).log() * y.sign()][: self.n_feat]
+        f = torch.stack(feats, dim=-1)  # b x n x F
+        return self.lin2(F.gelu(self.lin1(f)))
+
+
+class Attention(nn.Module):
+    """Multi-head attention whose keys and values come from the context tokens only."""
+
+    def __init__(self, cfg: PFNConfig):
+        super().__init__()
+        assert cfg.emsize % cfg.n_head == 0
+        self.n_head = cfg.n_head
+        self.q = nn.Linear(cfg.emsize, cfg.emsize)
+        self.kv = nn.Linear(cfg.emsize, 2 * cfg.emsize)
+        self.proj = nn.Linear(cfg.emsize, cfg.emsize)
+
+    def keys_values(self, h_ctx: Tensor) -> tuple[Tensor, Tensor]:
+        """``h_ctx``: ``b x n x E`` (normalised). Returns ``k, v``: ``b x H x n x E/H`` each."""
+        b, n, e = h_ctx.shape
+        k, v = self.kv(h_ctx).split(e, dim=-1)  # b x n x E each
+        k = k.view(b, n, self.n_head, e // self.n_head).transpose(1, 2)
+        v = v.view(b, n, self.n_head, e // self.n_head).transpose(1, 2)
+        return k, v
+
+    def forward(self, h: Tensor, k: Tensor, v: Tensor) -> Tensor:
+        """``h``: ``b x N x E`` queries; ``k, v`` from ``keys_values`` (``b`` may broadcast from 1).
+        Returns ``b x N x E``."""
+        b, n_q, e = h.shape
+        q = self.q(h).view(b, n_q, self.n_head, e // self.n_head).transpose(1, 2)  # b x H x N x E/H
+        if k.shape[0] != b:
+            k, v = k.expand(b, -1, -1, -1), v.expand(b, -1, -1, -1)
+        y = F.scaled_dot_product_attention(q, k, v)  # b x H x N x E/H (fused kernel, no mask needed)
+        y = y.transpose(1, 2).reshape(b, n_q, e)
+        return self.proj(y)
+
+
+class MLP(nn.Module):
+    def __init__(self, cfg: PFNConfig):
+        super().__init__()
+        self.fc = nn.Linear(cfg.emsize, cfg.mlp_ratio * cfg.emsize)
+        self.proj = nn.Linear(cfg.mlp_ratio * cfg.emsize, cfg.emsize)
+
+    def forward(self, h: Tensor) -> Tensor:
+        return self.proj(F.gelu(self.fc(h)))  # b x N x E
+
+
+class Block(nn.Module):
+    """Pre-norm transformer block: ``h += attn(ln(h) -> ctx)``, ``h += mlp(ln(h))``."""
+
+    def __init__(self, cfg: PFNConfig):
+        super().__init__()
+        self.ln1 = nn.LayerNorm(cfg.emsize)
+        self.attn = Attention(cfg)
+        self.ln2 = nn.LayerNorm(cfg.emsize)
+        self.mlp = MLP(cfg)
+
+    def forward(self, h: Tensor, n_ctx: int) -> Tensor:
+        """Training path. ``h``: ``b x N x E`` with the first ``n_ctx`` tokens the context."""
+        a = self.ln1(h)
+        k, v = self.attn.keys_values(a[:, :n_ctx])
+        h = h + self.attn(a, k, v)
+        return h + self.mlp(self.ln2(h))
+
+    def context_step(self, h_ctx: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """Inference: advance the context tokens one layer, returning them and their keys/values."""
+        a = self.ln1(h_ctx)
+        k, v = self.attn.keys_values(a)
+        h_ctx = h_ctx + self.attn(a, k, v)
+        return h_ctx + self.mlp(self.ln2(h_ctx)), k, v
+
+    def target_step(self, h: Tensor, k: Tensor, v: Tensor) -> Tensor:
+        """Inference: advance target tokens one layer against cached context keys/values."""
+        h = h + self.attn(self.ln1(h), k, v)
+        return h + self.mlp(self.ln2(h))
+
+
+class BarHead(nn.Module):
+    """Token -> logits over the bar distribution's buckets. ``borders`` (``K + 1``) is a buffer."""
+
+    def __init__(self, cfg: PFNConfig):
+        super().__init__()
+        self.ln = nn.LayerNorm(cfg.emsize)
+        self.fc = nn.Linear(cfg.emsize, cfg.decoder_hidden)
+        self.out = nn.Linear(cfg.decoder_hidden, cfg.n_buckets)
+        # placeholder borders; training replaces them with equal-mass quantiles of prior samples
+        self.register_buffer("borders", torch.linspace(-3.0, 3.0, cfg.n_buckets + 1))
+
+    def forward(self, h: Tensor) -> Tensor:
+        return self.out(F.gelu(self.fc(self.ln(h))))  # b x q x K
+
+
+@dataclass
+class ContextCache:
+    """Per-layer keys/values of an encoded context: ``kv[l] = (k, v)``, each ``b x H x n x E/H``."""
+
+    kv: list[tuple[Tensor, Tensor]]
+    n: int
+
+
+class PFNTransformer(nn.Module):
+    """The PFN. ``forward`` for training, ``encode_context`` + ``predict`` for inference."""
+
+    def __init__(self, cfg: PFNConfig):
+        super().__init__()
+        self.cfg = cfg
+        self.x_encoder = XEncoder(cfg)
+        self.y_encoder = YEncoder(cfg)
+        self.blocks = nn.ModuleList([Block(cfg) for _ in range(cfg.n_layer)])
+        self.head = BarHead(cfg)
+        self.apply(self._init_weights)
+        for name, p in self.named_parameters():  # GPT-2 style scaled init of residual projections
+            if name.endswith("proj.weight"):
+                nn.init.normal_(p, mean=0.0, std=0.02 / math.sqrt(2 * cfg.n_layer))
+
+    @staticmethod
+    def _init_weights(module: nn.Module) -> None:
+        if isinstance(module, nn.Linear):
+            nn.init.normal_(module.weight, mean=0.0, std=0.02)
+            if module.bias is not None:
+                nn.init.zeros_(module.bias)
+
+    @property
+    def borders(self) -> Tensor:
+        return self.head.borders
+
+    def num_parameters(self) -> int:
+        return sum(p.numel() for p in self.parameters())
+
+    def forward(self, x: Tensor, y_ctx: Tensor, d: Tensor) -> Tensor:
+        """Training path.
+
+        Args:
+            x: ``b x N x D`` inputs (context first, then targets), zero-padded beyond each ``d``.
+            y_ctx: ``b x n`` standardised context values (``n < N``).
+            d: ``b`` inputs per data set.
+        Returns:
+            ``b x (N - n) x K`` logits for the targets.
+        """
+        n = y_ctx.shape[1]
+        h = self.x_encoder(x, d)  # b x N x E
+        h = torch.cat([h[:, :n] + self.y_encoder(y_ctx), h[:, n:]], dim=1)
+        for block in self.blocks:
+            h = block(h, n)
+        return self.head(h[:, n:])
+
+    def encode_context(self, x_ctx: Tensor, y_ctx: Tensor, d: Tensor) -> ContextCache:
+        """Inference step 1: ``x_ctx`` ``b x n x D`` (``b`` may be 1 and broadcast), ``y_ctx`` ``b x n``
+        standardised, ``d`` ``b`` or ``1``. Returns the per-layer keys/values (``b = y_ctx.shape[0]``)."""
+        h = self.x_encoder(x_ctx, d)  # b' x n x E
+        h = h + self.y_encoder(y_ctx)  # b x n x E
+        kv = []
+        for i, block in enumerate(self.blocks):
+            if i == len(self.blocks) - 1:  # the last context update is never read
+                a = block.ln1(h)
+                kv.append(block.attn.keys_values(a))
+            else:
+                h, k, v = block.context_step(h)
+                kv.append((k, v))
+        return ContextCache(kv=kv, n=x_ctx.shape[1])
+
+    def predict(self, cache: ContextCache, x_new: Tensor, d: Tensor) -> Tensor:
+        """Inference step 2: ``x_new`` ``b' x q x D`` (``b'`` 1 or ``b``) -> ``b x q x K`` logits."""
+        b = cache.kv[0][0].shape[0]
+        h = self.x_encoder(x_new, d)  # b' x q x E
+        if h.shape[0] != b:
+            h = h.expand(b, -1, -1)
+        for block, (k, v) in zip(self.blocks, cache.kv):
+            h = block.target_step(h, k, v)
+        return self.head(h)
+
+    def loss(self, logits: Tensor, y_tgt: Tensor) -> Tensor:
+        """Mean bar-distribution NLL of standardised targets ``y_tgt`` (``b x q``)."""
+        return bar.nll(logits.float(), self.head.borders, y_tgt.float()).mean()

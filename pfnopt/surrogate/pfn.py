@@ -1,0 +1,248 @@
+"""The user-facing PFN surrogate: validation, y normalisation, context limits, batched inference.
+
+    pfn = load_pfn()                           # the shipped default (or load_pfn(path))
+    post = pfn.posterior(X_ctx, Y_ctx, X_new)  # one batched forward for all m outputs
+    ctx = pfn.condition(X_ctx, Y_ctx)          # encode the context once ...
+    post = ctx.posterior(X_new)                # ... then score any number of candidate chunks cheaply
+
+Normalisation: each output column is standardised by its context mean and standard deviation (the contract
+the model was trained with, ``model.standardize``); the bar borders are mapped back to user units, so every
+statistic of the posterior is in user units.
+
+Context limit: a model is trained for at most ``n_max`` context points. With more, pfnopt keeps the
+``n_max // 2`` points with the lowest value of output column ``best_column`` (the objective by convention)
+and fills the rest with a greedy max-min (space-filling) subset of the remaining points, and logs a warning
+naming both numbers. More than ``d_max`` inputs is an error.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from pfnopt.surrogate.checkpoint import load_checkpoint
+from pfnopt.surrogate.errors import InputShapeError, InputTypeError, InputValueError
+from pfnopt.surrogate.model import PFNTransformer, standardize
+from pfnopt.surrogate.posterior import Posterior
+
+logger = logging.getLogger("pfnopt.surrogate")
+
+DEFAULT_CHECKPOINT = Path(__file__).resolve().parent / "checkpoints" / "default"
+_BOUNDS_TOL = 1e-6
+
+
+def _as_tensor(value: Any, name: str) -> tuple[Tensor, str, Any]:
+    """``(tensor float64-or-own-float, kind, dtype)`` of a numpy array / torch tensor argument."""
+    if isinstance(value, Tensor):
+        if not value.is_floating_point():
+            value = value.double()
+        return value, "torch", value.dtype
+    if isinstance(value, (np.ndarray, list, tuple)):
+        try:
+            arr = np.asarray(value, dtype=np.float64)
+        except (TypeError, ValueError) as e:
+            raise InputTypeError(f"{name} must be numeric, got {type(value).__name__} that numpy cannot convert") from e
+        return torch.from_numpy(arr), "numpy", np.float64
+    raise InputTypeError(f"{name} must be a numpy array or torch tensor, got {type(value).__name__}")
+
+
+def _check_finite(t: Tensor, name: str) -> None:
+    bad = ~torch.isfinite(t)
+    if bad.any():
+        idx = tuple(int(i) for i in bad.nonzero()[0])
+        raise InputValueError(f"{name} contains NaN or inf (first at index {idx}); remove or impute those rows")
+
+
+def _check_unit_cube(t: Tensor, name: str) -> None:
+    if t.numel() and ((t < -_BOUNDS_TOL).any() or (t > 1 + _BOUNDS_TOL).any()):
+        raise InputValueError(
+            f"{name} has values in [{float(t.min()):.4g}, {float(t.max()):.4g}]; inputs must lie in the unit cube "
+            "[0, 1]^d (map them with the search space first)"
+        )
+
+
+def space_filling_subset(x: Tensor, k: int, start: Tensor | None = None) -> Tensor:
+    """Greedy max-min selection of ``k`` row indices of ``x`` (``n x d``), continuing from indices ``start``."""
+    n = x.shape[0]
+    chosen: list[int] = [] if start is None else [int(i) for i in start]
+    dist = torch.full((n,), float("inf"), dtype=x.dtype)
+    if chosen:
+        dist = torch.cdist(x, x[chosen]).min(dim=1).values
+    else:
+        chosen.append(int(torch.argmin(((x - 0.5) ** 2).sum(-1))))
+        dist = torch.cdist(x, x[chosen]).squeeze(1)
+    new: list[int] = [] if start is not None and len(start) else chosen[:1]
+    while len(new) < k:
+        dist[chosen] = -1.0
+        i = int(torch.argmax(dist))
+        chosen.append(i)
+        new.append(i)
+        dist = torch.minimum(dist, ((x - x[i]) ** 2).sum(-1).sqrt())
+    return torch.tensor(new[:k], dtype=torch.long)
+
+
+class Context:
+    """An encoded context: score candidates with ``posterior``; create with ``PFN.condition``.
+
+    Attributes:
+        n: context points actually used (``<= n_max``); ``indices`` the rows of ``X_ctx`` they are.
+        m: outputs; ``d``: inputs.
+        loc, scale: ``m`` per-output normalisation (user units).
+    """
+
+    def __init__(self, pfn: PFN, cache, loc: Tensor, scale: Tensor, d: int, indices: Tensor):
+        self.pfn = pfn
+        self.cache = cache
+        self.loc, self.scale = loc, scale
+        self.d, self.m = d, loc.shape[0]
+        self.indices = indices
+        self.n = int(indices.shape[0])
+
+    def posterior(self, X_new, chunk_size: int = 4096) -> Posterior:
+        """Predictive distribution at the candidates.
+
+        Args:
+            X_new: ``... x q x d`` in the unit cube (numpy or torch; torch with ``requires_grad`` gives a
+                differentiable posterior).
+            chunk_size: candidates per forward pass (memory bound, results do not depend on it).
+        Returns:
+            ``Posterior`` with ``batch_shape`` ``... x q x m``; statistics come back as the kind/dtype of X_new.
+        """
+        x, kind, dtype = _as_tensor(X_new, "X_new")
+        if x.dim() < 2 or x.shape[-1] != self.d:
+            raise InputShapeError(
+                f"X_new has shape {tuple(x.shape)}; expected (..., q, {self.d}) like the context's d={self.d}"
+            )
+        _check_finite(x, "X_new")
+        _check_unit_cube(x, "X_new")
+        batch = x.shape[:-1]
+        model = self.pfn.model
+        xf = x.reshape(-1, self.d).to(device=self.pfn.device, dtype=torch.float32)
+        d_t = torch.tensor([self.d], device=self.pfn.device)
+        outs = []
+        grad = torch.is_grad_enabled() and x.requires_grad
+        with torch.set_grad_enabled(grad):
+            for i in range(0, max(1, xf.shape[0]), chunk_size):
+                chunk = xf[i : i + chunk_size]
+                logits = model.predict(self.cache, chunk.unsqueeze(0), d_t)  # m x c x K
+                outs.append(logits.transpose(0, 1))  # c x m x K
+        logits = torch.cat(outs, dim=0) if outs else xf.new_zeros((0, self.m, model.cfg.n_buckets))
+        logits = logits.reshape(*batch, self.m, logits.shape[-1])
+        return Posterior(logits, model.borders, self.loc, self.scale, kind=kind, dtype=dtype)
+
+
+class PFN:
+    """A pre-trained PFN surrogate. Build with ``load_pfn``.
+
+    Attributes:
+        model: the ``PFNTransformer`` (eval mode); ``record``: the checkpoint's JSON record.
+        d_max, n_max: the largest number of inputs (a hard limit) and context points (see the module doc).
+    """
+
+    def __init__(self, model: PFNTransformer, record: dict | None = None, device: str | torch.device = "cpu"):
+        self.device = torch.device(device)
+        self.model = model.to(self.device).eval()
+        for p in self.model.parameters():
+            p.requires_grad_(False)
+        self.record = record or {}
+
+    @property
+    def d_max(self) -> int:
+        return self.model.cfg.d_max
+
+    @property
+    def n_max(self) -> int:
+        return self.model.cfg.n_max
+
+    def __repr__(self) -> str:
+        c = self.model.cfg
+        return (
+            f"PFN(d_max={c.d_max}, n_max={c.n_max}, params={self.model.num_parameters():,}, "
+            f"buckets={c.n_buckets}, steps={self.record.get('step', '?')})"
+        )
+
+    def _select_context(self, x: Tensor, y: Tensor, best_column: int) -> Tensor:
+        n = x.shape[0]
+        if n <= self.n_max:
+            return torch.arange(n)
+        n_best = self.n_max // 2
+        order = torch.argsort(y[:, best_column])
+        keep = order[:n_best]
+        rest = order[n_best:]
+        fill = space_filling_subset(x[rest].double(), self.n_max - n_best, start=None)
+        idx = torch.cat([keep, rest[fill]])
+        logger.warning(
+            "PFN context has %d points, more than the %d it was trained for: using the %d best (by output %d) "
+            "plus a space-filling subset of %d of the others",
+            n,
+            self.n_max,
+            n_best,
+            best_column,
+            self.n_max - n_best,
+        )
+        return idx
+
+    def condition(self, X_ctx, Y_ctx, best_column: int = 0) -> Context:
+        """Encode the context once (no gradient) for repeated ``Context.posterior`` calls.
+
+        Args:
+            X_ctx: ``n x d`` in ``[0, 1]^d`` (``1 <= d <= d_max``, ``n >= 1``).
+            Y_ctx: ``n x m`` in user units (``n`` for one output).
+            best_column: the output whose best values are kept when ``n > n_max`` (see the module doc).
+        """
+        x, _, _ = _as_tensor(X_ctx, "X_ctx")
+        y, _, _ = _as_tensor(Y_ctx, "Y_ctx")
+        if x.dim() != 2:
+            raise InputShapeError(f"X_ctx has shape {tuple(x.shape)}; expected (n, d)")
+        if y.dim() == 1:
+            y = y.unsqueeze(-1)
+        if y.dim() != 2 or y.shape[0] != x.shape[0]:
+            raise InputShapeError(
+                f"Y_ctx has shape {tuple(y.shape)}; expected (n, m) with n = {x.shape[0]} rows like X_ctx"
+            )
+        n, d = x.shape
+        if n < 1:
+            raise InputShapeError("X_ctx has no rows; the PFN needs at least one observed point")
+        if d < 1 or d > self.d_max:
+            raise InputValueError(f"X_ctx has d={d} inputs; this PFN supports 1..{self.d_max} (its d_max)")
+        if y.shape[1] < 1:
+            raise InputShapeError("Y_ctx has no columns; expected (n, m) with m >= 1")
+        if not 0 <= best_column < y.shape[1]:
+            raise InputValueError(f"best_column={best_column} is outside 0..{y.shape[1] - 1}")
+        _check_finite(x, "X_ctx")
+        _check_finite(y, "Y_ctx")
+        _check_unit_cube(x, "X_ctx")
+        x, y = x.detach(), y.detach()
+        idx = self._select_context(x, y, best_column)
+        x, y = x[idx], y[idx]
+        y_cols = y.t().double()  # m x n
+        loc, scale = standardize(y_cols)  # m x 1 each
+        yn = ((y_cols - loc) / scale).float().to(self.device)
+        xf = x.to(device=self.device, dtype=torch.float32).clamp(0.0, 1.0).unsqueeze(0)  # 1 x n x d
+        with torch.no_grad():
+            cache = self.model.encode_context(xf, yn, torch.tensor([d], device=self.device))
+        return Context(self, cache, loc.squeeze(-1), scale.squeeze(-1), d, idx)
+
+    def posterior(self, X_ctx, Y_ctx, X_new, best_column: int = 0) -> Posterior:
+        """Posterior predictive at ``X_new`` given the context, all ``m`` outputs in one batched pass.
+
+        Args:
+            X_ctx: ``n x d`` in ``[0, 1]^d``; Y_ctx: ``n x m`` (user units); X_new: ``... x q x d``.
+        Returns:
+            ``Posterior`` with ``batch_shape`` ``... x q x m`` (statistics in user units, the kind of X_new).
+        """
+        return self.condition(X_ctx, Y_ctx, best_column=best_column).posterior(X_new)
+
+
+def load_pfn(path: str | Path | None = None, device: str | torch.device = "cpu") -> PFN:
+    """Load a PFN checkpoint directory (safetensors + JSON; never unpickles). Default: the shipped model.
+
+    Raises ``CheckpointError`` for a missing, corrupt, truncated or mismatched checkpoint.
+    """
+    model, record = load_checkpoint(DEFAULT_CHECKPOINT if path is None else Path(path), device=device)
+    return PFN(model, record, device=device)

@@ -1,0 +1,144 @@
+"""The prior interface: a prior is anything that samples a batch of synthetic regression data sets.
+
+Contract (all priors, see ``Prior.sample``):
+
+- a batch holds ``b`` data sets of ``N`` points each; each data set ``i`` uses its first ``d[i]`` input columns,
+  the remaining columns up to ``D = d_max`` are zero;
+- inputs lie in the unit cube, the points of a data set are exchangeable (in random order), so the training
+  loop takes the first ``n_ctx`` as context and the rest as targets;
+- ``y`` is raw (the training loop standardises it with the context statistics, as inference does);
+- sampling is batched in torch on ``device`` and reproducible from ``generator``.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+
+import torch
+from torch import Tensor
+
+
+@dataclass
+class Batch:
+    """``b`` data sets of ``N`` points: ``x`` ``b x N x D``, ``y`` ``b x N``, ``d`` ``b`` (long)."""
+
+    x: Tensor
+    y: Tensor
+    d: Tensor
+    extras: dict = field(default_factory=dict)  # prior-specific (e.g. GP hyperparameters for references)
+
+    def __len__(self) -> int:
+        return self.x.shape[0]
+
+
+class Prior(ABC):
+    """Base class of priors. Subclasses implement ``sample`` and ``to_dict`` (the JSON record)."""
+
+    name: str = "prior"
+
+    @abstractmethod
+    def sample(
+        self,
+        batch_size: int,
+        n_points: int,
+        d_max: int,
+        generator: torch.Generator,
+        device: torch.device | str = "cpu",
+        d: int | None = None,
+    ) -> Batch:
+        """Sample ``batch_size`` data sets of ``n_points`` points with up to ``d_max`` inputs.
+
+        ``d`` fixes the number of inputs of every data set (else each draws its own, uniform in ``1..d_max``).
+        """
+
+    def to_dict(self) -> dict:
+        return {"name": self.name}
+
+
+def uniform(shape: tuple[int, ...], generator: torch.Generator, device, dtype=torch.float32) -> Tensor:
+    return torch.rand(shape, generator=generator, device=device, dtype=dtype)
+
+
+def draw_d(b: int, d_max: int, d: int | None, generator: torch.Generator, device) -> Tensor:
+    """``b`` input counts, uniform in ``1..d_max`` unless ``d`` is given."""
+    if d is not None:
+        if not 1 <= d <= d_max:
+            raise ValueError(f"d={d} is outside 1..d_max={d_max}")
+        return torch.full((b,), d, dtype=torch.long, device=device)
+    return torch.randint(1, d_max + 1, (b,), generator=generator, device=device)
+
+
+def input_mask(d: Tensor, d_max: int) -> Tensor:
+    """``b x D`` float mask of the columns each data set uses."""
+    return (torch.arange(d_max, device=d.device)[None, :] < d[:, None]).float()
+
+
+def relevance_mask(d: Tensor, d_max: int, p_irrelevant: float, generator: torch.Generator) -> Tensor:
+    """``b x D``: used columns kept with probability ``1 - p_irrelevant``, at least one per data set."""
+    used = input_mask(d, d_max)
+    keep = (uniform(used.shape, generator, d.device) >= p_irrelevant).float() * used
+    none = keep.sum(-1) == 0
+    if none.any():
+        pick = (uniform((d.shape[0],), generator, d.device) * d.float()).long().clamp_max(d_max - 1)
+        forced = torch.zeros_like(keep).scatter_(1, pick[:, None], 1.0)
+        keep = torch.where(none[:, None], forced, keep)
+    return keep
+
+
+def reflect(x: Tensor) -> Tensor:
+    """Fold values back into ``[0, 1]`` by reflection at the faces."""
+    x = torch.remainder(x, 2.0)
+    return torch.where(x > 1.0, 2.0 - x, x)
+
+
+def design(
+    b: int,
+    n: int,
+    d: Tensor,
+    d_max: int,
+    p_clustered: float,
+    generator: torch.Generator,
+    device,
+) -> tuple[Tensor, Tensor]:
+    """Input designs ``b x n x D`` (zero beyond ``d``): uniform, or, with probability ``p_clustered``, BO-like.
+
+    A BO-like design keeps a uniform share (the initial design) and concentrates the rest around 1-3 centres
+    with a per-data-set spread (log-uniform in 0.02..0.3). Returns ``(x, in_cluster)``, ``in_cluster`` ``b x n``
+    (bool, the points placed around a centre); ``make_bo_like`` then makes the clusters the good regions.
+    """
+    x = uniform((b, n, d_max), generator, device)
+    clustered = uniform((b,), generator, device) < p_clustered
+    in_cluster = torch.zeros((b, n), dtype=torch.bool, device=device)
+    if clustered.any():
+        n_centres = 3
+        centres = uniform((b, n_centres, d_max), generator, device)
+        which = torch.randint(0, n_centres, (b, n), generator=generator, device=device)
+        n_active = torch.randint(1, n_centres + 1, (b, 1), generator=generator, device=device)
+        which = which % n_active
+        spread = torch.exp(
+            torch.log(torch.tensor(0.02)) + uniform((b, 1, 1), generator, device) * torch.log(torch.tensor(15.0))
+        )
+        c = torch.gather(centres, 1, which[..., None].expand(b, n, d_max))
+        xc = reflect(c + spread * torch.randn((b, n, d_max), generator=generator, device=device))
+        share_uniform = 0.1 + 0.4 * uniform((b, 1, 1), generator, device)
+        use_uniform = uniform((b, n, 1), generator, device) < share_uniform
+        xc = torch.where(use_uniform, x, xc)
+        x = torch.where(clustered[:, None, None], xc, x)
+        in_cluster = clustered[:, None] & ~use_uniform[..., 0]
+    return x * input_mask(d, d_max)[:, None, :], in_cluster
+
+
+def make_bo_like(y: Tensor, in_cluster: Tensor) -> Tensor:
+    """Flip the sign of data sets whose clustered points are worse (higher) than average.
+
+    For a prior symmetric under ``y -> -y`` (all priors here), this conditions on "the optimiser's clusters
+    sit in good (low) regions" at no cost: ``y`` ``b x n``, ``in_cluster`` ``b x n``; returns ``b x n``.
+    """
+    has = in_cluster.any(-1)
+    if not has.any():
+        return y
+    w = in_cluster.to(y.dtype)
+    mean_c = (y * w).sum(-1) / w.sum(-1).clamp_min(1.0)
+    flip = has & (mean_c > y.mean(-1))
+    return torch.where(flip[:, None], -y, y)

@@ -1,0 +1,98 @@
+"""Non-GP priors: random neural networks and step functions (discontinuities, as real constraints show).
+
+Both use the same designs as the GP prior (uniform or BO-like), irrelevant inputs with probability 0.3, and
+Gaussian observation noise with variance ``~ LogNormal(-4.63, 0.5)`` relative to the function's spread.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor
+
+from pfnopt.surrogate.priors.base import Batch, Prior, design, draw_d, make_bo_like, relevance_mask, uniform
+
+
+def _noise(y: Tensor, generator: torch.Generator) -> Tensor:
+    b, n = y.shape
+    spread = y.std(-1, keepdim=True).clamp_min(1e-3)
+    var = torch.exp(-4.63 + 0.5 * torch.randn((b, 1), generator=generator, device=y.device))
+    return y + spread * var.sqrt() * torch.randn((b, n), generator=generator, device=y.device)
+
+
+class MLPPrior(Prior):
+    """Random MLPs: 1-3 hidden layers of width 16-64, tanh / ReLU / sine, Gaussian weights."""
+
+    name = "mlp"
+
+    def __init__(self, p_clustered: float = 0.3, p_irrelevant: float = 0.3):
+        self.p_clustered, self.p_irrelevant = p_clustered, p_irrelevant
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "p_clustered": self.p_clustered, "p_irrelevant": self.p_irrelevant}
+
+    def sample(self, batch_size, n_points, d_max, generator, device="cpu", d=None) -> Batch:
+        b = batch_size
+        dd = draw_d(b, d_max, d, generator, device)
+        x, in_cluster = design(b, n_points, dd, d_max, self.p_clustered, generator, device)
+        rel = relevance_mask(dd, d_max, self.p_irrelevant, generator)
+        width = 32
+        depth = int(torch.randint(1, 4, (1,), generator=generator).item())
+        # input scale: how wiggly the function is
+        in_scale = torch.exp(math.log(1.0) + 0.8 * torch.randn((b, 1, 1), generator=generator, device=device))
+        w = torch.randn((b, d_max, width), generator=generator, device=device) * in_scale
+        w = w * rel[:, :, None] / rel.sum(-1).clamp_min(1.0).sqrt()[:, None, None]
+        h = (x - 0.5) @ w * 3.0 + torch.randn((b, 1, width), generator=generator, device=device)
+        act = int(torch.randint(0, 3, (1,), generator=generator).item())
+
+        def f(t: Tensor) -> Tensor:
+            return torch.tanh(t) if act == 0 else (torch.relu(t) if act == 1 else torch.sin(t))
+
+        h = f(h)
+        for _ in range(depth - 1):
+            w = torch.randn((b, width, width), generator=generator, device=device) / math.sqrt(width)
+            h = f(h @ w * 1.5 + 0.5 * torch.randn((b, 1, width), generator=generator, device=device))
+        out = (h @ torch.randn((b, width, 1), generator=generator, device=device)).squeeze(-1)  # b x N
+        y = make_bo_like(_noise(out, generator), in_cluster)
+        return Batch(x=x, y=y, d=dd)
+
+
+class StepPrior(Prior):
+    """A smooth random-feature function plus 1-3 steps across (axis-aligned or oblique) hyperplanes."""
+
+    name = "steps"
+
+    def __init__(self, p_clustered: float = 0.3, p_irrelevant: float = 0.3, n_features: int = 64):
+        self.p_clustered, self.p_irrelevant, self.n_features = p_clustered, p_irrelevant, n_features
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "p_clustered": self.p_clustered, "p_irrelevant": self.p_irrelevant}
+
+    def sample(self, batch_size, n_points, d_max, generator, device="cpu", d=None) -> Batch:
+        b, f = batch_size, self.n_features
+        dd = draw_d(b, d_max, d, generator, device)
+        x, in_cluster = design(b, n_points, dd, d_max, self.p_clustered, generator, device)
+        rel = relevance_mask(dd, d_max, self.p_irrelevant, generator)
+        # smooth part: random Fourier features of an RBF kernel, lengthscale log-uniform 0.2..2
+        ls = torch.exp(math.log(0.2) + math.log(10.0) * uniform((b, 1, 1), generator, device))
+        omega = torch.randn((b, d_max, f), generator=generator, device=device) / ls * rel[:, :, None]
+        phase = 2 * math.pi * uniform((b, 1, f), generator, device)
+        smooth = (torch.cos(x @ omega + phase) @ torch.randn((b, f, 1), generator=generator, device=device)).squeeze(-1)
+        smooth = smooth * math.sqrt(2.0 / f) * uniform((b, 1), generator, device)
+        # steps
+        y = smooth
+        for _ in range(3):
+            active = uniform((b, 1), generator, device) < 0.6
+            axis = uniform((b, 1), generator, device) < 0.5
+            normal = torch.randn((b, d_max), generator=generator, device=device) * rel
+            pick = torch.multinomial(rel + 1e-9, 1, generator=generator)  # one relevant input
+            axis_normal = torch.zeros_like(normal).scatter_(1, pick, 1.0)
+            normal = torch.where(axis, axis_normal, normal)
+            normal = normal / normal.norm(dim=-1, keepdim=True).clamp_min(1e-6)
+            centre = uniform((b, 1, d_max), generator, device)
+            side = ((x - centre) * normal[:, None, :]).sum(-1) > 0  # b x N
+            height = torch.randn((b, 1), generator=generator, device=device) * 1.5
+            y = y + torch.where(active & side, height, torch.zeros_like(height))
+        y = make_bo_like(_noise(y, generator), in_cluster)
+        return Batch(x=x, y=y, d=dd)
