@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import threading
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
@@ -31,6 +32,8 @@ class _Study:
     user_attrs: dict[str, Any] = field(default_factory=dict)
     system_attrs: dict[str, Any] = field(default_factory=dict)
     trials: list[FrozenTrial] = field(default_factory=list)  # index == number
+    waiting: deque[int] = field(default_factory=deque)  # numbers, oldest first (some may have moved on)
+    running: set[int] = field(default_factory=set)  # numbers of RUNNING trials
 
     def info(self) -> StudyInfo:
         return StudyInfo(
@@ -129,13 +132,16 @@ class InMemoryStorage(BaseStorage):
             )
             self._next_trial_id += 1
             study.trials.append(trial)
+            (study.running.add if state == TrialState.RUNNING else study.waiting.append)(trial.number)
             self._trial_index[trial.trial_id] = (study_id, trial.number)
             return trial
 
     def claim_waiting_trial(self, study_id: int) -> FrozenTrial | None:
         with self._lock:
-            for t in self._study(study_id).trials:
-                if t.state == TrialState.WAITING:
+            study = self._study(study_id)
+            while study.waiting:
+                t = study.trials[study.waiting.popleft()]
+                if t.state == TrialState.WAITING:  # not finished directly meanwhile
                     now = utcnow()
                     return self._swap(t, state=TrialState.RUNNING, datetime_start=now, heartbeat=now)
             return None
@@ -200,9 +206,11 @@ class InMemoryStorage(BaseStorage):
     def fail_stale_trials(self, study_id: int, grace: _dt.timedelta) -> list[FrozenTrial]:
         with self._lock:
             cutoff = utcnow() - grace
+            study = self._study(study_id)
             failed = []
-            for t in list(self._study(study_id).trials):
-                if t.state == TrialState.RUNNING and t.heartbeat is not None and t.heartbeat < cutoff:
+            for number in sorted(study.running):
+                t = study.trials[number]
+                if t.heartbeat is not None and t.heartbeat < cutoff:
                     failed.append(self._swap(t, state=TrialState.FAIL, datetime_complete=utcnow()))
             return failed
 
@@ -259,5 +267,10 @@ class InMemoryStorage(BaseStorage):
     def _swap(self, t: FrozenTrial, **changes: Any) -> FrozenTrial:
         study_id, number = self._trial_index[t.trial_id]
         new = dataclasses.replace(t, **changes)
-        self._studies[study_id].trials[number] = new
+        study = self._studies[study_id]
+        study.trials[number] = new
+        if new.state == TrialState.RUNNING:
+            study.running.add(number)
+        else:
+            study.running.discard(number)
         return new

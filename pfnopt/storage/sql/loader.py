@@ -1,8 +1,8 @@
 """Reading trials in a fixed number of queries, and the per-process cache of finished trials.
 
-:func:`load_trials` runs one query for the trial rows and one per child table (params, values,
-constraints, intermediate values, attributes), each selecting by the same condition, so loading
-1 or 10 000 trials costs 6 queries (never one per trial).
+A :class:`TrialQuery` runs one query for the trial rows and ONE ``UNION ALL`` query over the child
+tables (params, values, constraints, intermediate values, attributes) selecting by the same
+condition, so loading 1 or 10 000 trials costs 2 queries (never one per trial).
 
 :class:`TrialCache` keeps finished trials (which never change) per study. For each study it also
 knows a *watermark*: every trial numbered below it has been seen, and which of those were still
@@ -76,47 +76,62 @@ class _Parts:
         )
 
 
-def load_trials(
-    conn: Connection, where: sa.ColumnElement[bool], owners: dict[int, int] | None = None
-) -> list[FrozenTrial]:
-    """Trials matching ``where`` (a condition on the trials table), ordered by number.
-    ``owners``, if given, receives ``trial_id -> study_id``."""
-    rows = conn.execute(sa.select(*_TRIAL_COLUMNS).where(where).order_by(trials.c.number)).all()
-    if not rows:
-        return []
-    if owners is not None:
-        owners.update((r.trial_id, r.study_id) for r in rows)
-    parts = {r.trial_id: _Parts(r) for r in rows}
-    if len(rows) == 1:
-        ids: Any = rows[0].trial_id
-        match = lambda col: col == ids  # noqa: E731
-    else:
-        ids = sa.select(trials.c.trial_id).where(where).scalar_subquery()
-        match = lambda col: col.in_(ids)  # noqa: E731
-    p = params.c
-    for tid, name, value, dist_json in conn.execute(
-        sa.select(p.trial_id, p.param_name, p.param_value, p.distribution_json)
-        .where(match(p.trial_id)).order_by(p.param_id)
-    ):
-        part = parts.get(tid)
-        if part is None:  # pragma: no cover - only with a READ COMMITTED snapshot that moved on
-            continue
-        dist = parse_distribution(dist_json)
-        part.params[name] = dist.to_external(value)
-        part.dists[name] = dist
-    for table, attr, key in ((values, "values", "objective"), (constraints, "constraints", "idx"),
-                             (intermediate, "intermediate", "step")):
-        c = table.c
-        for tid, k, v in conn.execute(sa.select(c.trial_id, c[key], c.value).where(match(c.trial_id))):
-            if tid in parts:
-                getattr(parts[tid], attr)[k] = to_float(v)
-    a = trial_attrs.c
-    for tid, is_system, k, v in conn.execute(
-        sa.select(a.trial_id, a.is_system, a.key, a.value_json).where(match(a.trial_id)).order_by(a.trial_attr_id)
-    ):
-        if tid in parts:
-            (parts[tid].system_attrs if is_system else parts[tid].user_attrs)[k] = json.loads(v)
-    return [parts[r.trial_id].freeze() for r in rows]
+class TrialQuery:
+    """A prebuilt pair of statements for one way of selecting trials (``cond`` on the trials
+    table, with bind parameters): the trial rows, and ONE ``UNION ALL`` over the five child tables
+    for those trials. Built once, so a load costs two round trips and no expression building."""
+
+    def __init__(self, cond: sa.ColumnElement[bool], single: sa.BindParameter | None = None):
+        self.rows = sa.select(*_TRIAL_COLUMNS).where(cond).order_by(trials.c.number)
+        ids = sa.select(trials.c.trial_id).where(cond).scalar_subquery()
+        match = (lambda col: col == single) if single is not None else (lambda col: col.in_(ids))
+        null_name, null_f = sa.cast(sa.null(), sa.String(512)), sa.cast(sa.null(), sa.Double)
+        null_text, null_flag = sa.cast(sa.null(), sa.Text), sa.cast(sa.null(), sa.Boolean)
+        p, a = params.c, trial_attrs.c
+        parts = [
+            sa.select(sa.literal_column("0").label("kind"), p.trial_id, p.param_name.label("name"),
+                      p.param_id.label("k"), p.param_value.label("f"), p.distribution_json.label("txt"),
+                      null_flag.label("flag")).where(match(p.trial_id)),
+            sa.select(sa.literal_column("4"), a.trial_id, a.key, a.trial_attr_id, null_f, a.value_json, a.is_system)
+            .where(match(a.trial_id)),
+        ]
+        for kind, table, key in ((1, values, "objective"), (2, constraints, "idx"), (3, intermediate, "step")):
+            c = table.c
+            parts.append(sa.select(sa.literal_column(str(kind)), c.trial_id, null_name, c[key], c.value,
+                                   null_text, null_flag).where(match(c.trial_id)))
+        self.children = sa.union_all(*parts).order_by(sa.text("kind"), sa.text("k"))
+
+    def load(self, conn: Connection, args: dict[str, Any], owners: dict[int, int] | None = None) -> list[FrozenTrial]:
+        """The matching trials, by number; ``owners`` (if given) receives ``trial_id -> study_id``."""
+        rows = conn.execute(self.rows, args).all()
+        if not rows:
+            return []
+        if owners is not None:
+            owners.update((r.trial_id, r.study_id) for r in rows)
+        parts = {r.trial_id: _Parts(r) for r in rows}
+        for kind, tid, name, k, f, txt, flag in conn.execute(self.children, args):
+            part = parts.get(tid)
+            if part is None:  # pragma: no cover - a READ COMMITTED snapshot that moved on
+                continue
+            if kind == 0:
+                dist = parse_distribution(txt)
+                part.params[name] = dist.to_external(f)
+                part.dists[name] = dist
+            elif kind == 4:
+                (part.system_attrs if flag else part.user_attrs)[name] = json.loads(txt)
+            else:
+                (part.values, part.constraints, part.intermediate)[kind - 1][k] = to_float(f)
+        return [parts[r.trial_id].freeze() for r in rows]
+
+
+_TID = sa.bindparam("tid")
+BY_ID = TrialQuery(trials.c.trial_id == _TID, single=_TID)
+BY_IDS = TrialQuery(trials.c.trial_id.in_(sa.bindparam("ids", expanding=True)))
+# a refresh of get_all_trials: everything at or above the watermark, plus the unfinished below it
+REFRESH = TrialQuery(
+    (trials.c.study_id == sa.bindparam("sid"))
+    & ((trials.c.number >= sa.bindparam("watermark")) | trials.c.number.in_(sa.bindparam("unfinished", expanding=True)))
+)
 
 
 @dataclass

@@ -19,12 +19,11 @@ Concurrency, on both backends:
 from __future__ import annotations
 
 import datetime as _dt
+import json
 from typing import Any, Sequence
 
 import sqlalchemy as sa
 from sqlalchemy import exc
-from sqlalchemy.dialects import postgresql as pg_dialect
-from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import Connection
 
 from pfnopt.exceptions import (
@@ -39,13 +38,12 @@ from pfnopt.space import Distribution, distribution_to_json
 from pfnopt.storage._util import check_consistent, copy_attrs, dump_json, to_internal
 from pfnopt.storage.base import BaseStorage
 from pfnopt.storage.sql import models as m
+from pfnopt.storage.sql import statements as q
 from pfnopt.storage.sql.engine import Database
-from pfnopt.storage.sql.loader import TrialCache, load_trials, parse_distribution, to_db_float
+from pfnopt.storage.sql.loader import BY_ID, BY_IDS, REFRESH, TrialCache, parse_distribution, to_db_float
 from pfnopt.storage.sql.schema import ensure_schema
 
-T = m.trials.c
-S = m.studies.c
-_OPEN = ("RUNNING", "WAITING")
+T, S = m.trials.c, m.studies.c
 
 
 class SQLStorage(BaseStorage):
@@ -67,7 +65,7 @@ class SQLStorage(BaseStorage):
         except BaseException:
             self._db.dispose()
             raise
-        self._insert = sqlite_dialect.insert if self._db.is_sqlite else pg_dialect.insert
+        self._upsert = q.upserts("sqlite" if self._db.is_sqlite else "postgresql")
 
     def __reduce__(self):
         return (type(self), (self.url,))
@@ -84,16 +82,15 @@ class SQLStorage(BaseStorage):
         with self._db.txn(write=True) as conn:
             try:
                 study_id = conn.execute(
-                    sa.insert(m.studies).values(study_name=name, created=utcnow(), next_trial_number=0)
+                    q.INSERT_STUDY, {"study_name": name, "created": utcnow(), "next_trial_number": 0}
                 ).inserted_primary_key[0]
             except exc.IntegrityError:
                 raise DuplicateStudyError(
                     f"a study named {name!r} already exists in {self.describe()} (use load_if_exists=True to reuse it)"
                 ) from None
-            conn.execute(
-                sa.insert(m.directions),
-                [{"study_id": study_id, "objective": i, "direction": d.name} for i, d in enumerate(dirs)],
-            )
+            conn.execute(q.INSERT_DIRECTIONS, [
+                {"study_id": study_id, "objective": i, "direction": d.name} for i, d in enumerate(dirs)
+            ])
         return study_id
 
     def delete_study(self, study_id: int) -> None:
@@ -108,7 +105,7 @@ class SQLStorage(BaseStorage):
 
     def get_study_id(self, name: str) -> int:
         with self._db.txn() as conn:
-            found = conn.execute(sa.select(S.study_id).where(S.study_name == name)).scalar()
+            found = conn.execute(q.STUDY_ID_BY_NAME, {"name": name}).scalar()
             if found is not None:
                 return found
             known = list(conn.execute(sa.select(S.study_name).order_by(S.study_id).limit(6)).scalars())
@@ -130,7 +127,8 @@ class SQLStorage(BaseStorage):
         text = dump_json(key, value)
         with self._db.txn(write=True) as conn:
             self._lock_study(conn, study_id)
-            self._upsert_attrs(conn, m.study_attrs, "study_id", study_id, {key: text}, system)
+            conn.execute(self._upsert["study_attr"], {"study_id": study_id, "is_system": system, "key": key,
+                                                      "value_json": text})
 
     # trials -------------------------------------------------------------------------------------
     def create_trial(
@@ -149,21 +147,16 @@ class SQLStorage(BaseStorage):
         users, systems = copy_attrs(user_attrs), copy_attrs(system_attrs)
         now = utcnow() if state == TrialState.RUNNING else None
         with self._db.txn(write=True) as conn:
-            number = conn.execute(
-                sa.update(m.studies).where(S.study_id == study_id)
-                .values(next_trial_number=S.next_trial_number + 1).returning(S.next_trial_number)
-            ).scalar()
+            number = conn.execute(q.NEXT_NUMBER, {"sid": study_id}).scalar()
             if number is None:
                 raise self._no_study(study_id)
             number -= 1
-            trial_id = conn.execute(
-                sa.insert(m.trials).values(
-                    study_id=study_id, number=number, state=state.name, datetime_start=now, heartbeat=now
-                )
-            ).inserted_primary_key[0]
+            trial_id = conn.execute(q.INSERT_TRIAL, {
+                "study_id": study_id, "number": number, "state": state.name, "datetime_start": now, "heartbeat": now,
+            }).inserted_primary_key[0]
             self._insert_params(conn, trial_id, internal)
-            self._upsert_attrs(conn, m.trial_attrs, "trial_id", trial_id, _texts(users), False)
-            self._upsert_attrs(conn, m.trial_attrs, "trial_id", trial_id, _texts(systems), True)
+            self._upsert_trial_attrs(conn, trial_id, users, False)
+            self._upsert_trial_attrs(conn, trial_id, systems, True)
         trial = FrozenTrial(
             trial_id=trial_id, number=number, state=state,
             params={n: d.to_external(v) for n, (v, d) in internal.items()},
@@ -174,57 +167,46 @@ class SQLStorage(BaseStorage):
         return trial
 
     def claim_waiting_trial(self, study_id: int) -> FrozenTrial | None:
-        waiting = sa.select(sa.func.min(T.number)).where(T.study_id == study_id, T.state == "WAITING")
         with self._db.txn() as conn:  # cheap read first: most asks find nothing to claim
-            row = conn.execute(sa.select(S.study_id, waiting.scalar_subquery()).where(S.study_id == study_id)).first()
+            row = conn.execute(q.FIRST_WAITING, {"sid": study_id}).first()
         if row is None:
             raise self._no_study(study_id)
         if row[1] is None:
             return None
         with self._db.txn(write=True) as conn:
             while True:
-                candidates = list(conn.execute(
-                    sa.select(T.trial_id).where(T.study_id == study_id, T.state == "WAITING")
-                    .order_by(T.number).limit(8)
-                ).scalars())
+                candidates = list(conn.execute(q.WAITING_IDS, {"sid": study_id}).scalars())
                 if not candidates:
                     return None
-                now = utcnow()
                 for trial_id in candidates:
-                    claimed = conn.execute(
-                        sa.update(m.trials).where(T.trial_id == trial_id, T.state == "WAITING")
-                        .values(state="RUNNING", datetime_start=now, heartbeat=now)
-                    ).rowcount
-                    if claimed == 1:  # the others lost this one to another worker
-                        return load_trials(conn, T.trial_id == trial_id)[0]
+                    if conn.execute(q.CLAIM, {"tid": trial_id, "now": utcnow()}).rowcount == 1:
+                        return BY_ID.load(conn, {"tid": trial_id})[0]
+                    # rowcount 0: another worker claimed this one first; try the next
 
     def set_trial_params(self, trial_id: int, params: dict[str, Any], distributions: dict[str, Distribution]) -> None:
         internal = to_internal(params, distributions)
         if not internal:
             return
         with self._db.txn(write=True) as conn:
-            number = self._lock_open_trial(conn, trial_id)[1]
-            p = m.params.c
-            stored = conn.execute(
-                sa.select(p.param_name, p.param_value, p.distribution_json)
-                .where(p.trial_id == trial_id, p.param_name.in_(list(internal)))
-            ).all()
-            for name, value, dist_json in stored:
-                check_consistent(name, (value, parse_distribution(dist_json)), internal.pop(name), number)
+            rows = conn.execute(q.LOCK_TRIAL_WITH_PARAMS, {"tid": trial_id}).all()
+            self._check_open(trial_id, rows[0] if rows else None)
+            for r in rows:
+                if r.param_name in internal:
+                    new = internal.pop(r.param_name)
+                    check_consistent(r.param_name, (r.param_value, parse_distribution(r.distribution_json)), new, r.number)
             self._insert_params(conn, trial_id, internal)
 
     def set_trial_intermediate_value(self, trial_id: int, step: int, value: float) -> None:
         with self._db.txn(write=True) as conn:
-            self._lock_open_trial(conn, trial_id)
-            stmt = self._insert(m.intermediate).values(trial_id=trial_id, step=int(step), value=to_db_float(value))
-            conn.execute(stmt.on_conflict_do_update(index_elements=["trial_id", "step"],
-                                                    set_={"value": stmt.excluded.value}))
+            self._check_open(trial_id, conn.execute(q.LOCK_TRIAL, {"tid": trial_id}).first())
+            conn.execute(self._upsert["intermediate"], {"trial_id": trial_id, "step": int(step), "value": to_db_float(value)})
 
     def set_trial_attr(self, trial_id: int, key: str, value: Any, system: bool = False) -> None:
         text = dump_json(key, value)
         with self._db.txn(write=True) as conn:
-            self._lock_open_trial(conn, trial_id)
-            self._upsert_attrs(conn, m.trial_attrs, "trial_id", trial_id, {key: text}, system)
+            self._check_open(trial_id, conn.execute(q.LOCK_TRIAL, {"tid": trial_id}).first())
+            conn.execute(self._upsert["trial_attr"], {"trial_id": trial_id, "is_system": system, "key": key,
+                                                      "value_json": text})
 
     def finish_trial(
         self,
@@ -237,53 +219,41 @@ class SQLStorage(BaseStorage):
         state = TrialState(state)
         if not state.is_finished():
             raise ParameterError(f"finish_trial takes COMPLETE, PRUNED or FAIL, not {state.name}")
-        attrs = _texts(copy_attrs(system_attrs))
+        attrs = copy_attrs(system_attrs)
         with self._db.txn(write=True) as conn:
-            study_id = conn.execute(
-                sa.update(m.trials).where(T.trial_id == trial_id, T.state.in_(_OPEN))
-                .values(state=state.name, datetime_complete=utcnow()).returning(T.study_id)
-            ).scalar()
-            if study_id is None:
-                self._lock_open_trial(conn, trial_id)  # raises the right error
+            study_id = conn.execute(q.FINISH, {"tid": trial_id, "state": state.name, "now": utcnow()}).scalar()
+            if study_id is None:  # missing, or finished already (perhaps by another worker just now)
+                self._check_open(trial_id, conn.execute(q.LOCK_TRIAL, {"tid": trial_id}).first())
             if values is not None and len(values):
-                conn.execute(sa.insert(m.values), [
+                conn.execute(q.INSERT_VALUES, [
                     {"trial_id": trial_id, "objective": i, "value": to_db_float(v)} for i, v in enumerate(values)
                 ])
             if constraints is not None and len(constraints):
-                conn.execute(sa.insert(m.constraints), [
+                conn.execute(q.INSERT_CONSTRAINTS, [
                     {"trial_id": trial_id, "idx": i, "value": to_db_float(c)} for i, c in enumerate(constraints)
                 ])
-            self._upsert_attrs(conn, m.trial_attrs, "trial_id", trial_id, attrs, True)
-            trial = load_trials(conn, T.trial_id == trial_id)[0]
+            self._upsert_trial_attrs(conn, trial_id, attrs, True)
+            trial = BY_ID.load(conn, {"tid": trial_id})[0]
         self._cache.add(study_id, [trial])
         return trial
 
     def record_heartbeat(self, trial_id: int) -> None:
         with self._db.txn(write=True) as conn:
-            beat = conn.execute(
-                sa.update(m.trials).where(T.trial_id == trial_id, T.state == "RUNNING").values(heartbeat=utcnow())
-            ).rowcount
-            if beat == 0 and conn.execute(sa.select(T.trial_id).where(T.trial_id == trial_id)).first() is None:
-                raise self._no_trial(trial_id)
+            if conn.execute(q.BEAT, {"tid": trial_id, "now": utcnow()}).rowcount == 0:
+                if conn.execute(q.TRIAL_EXISTS, {"tid": trial_id}).first() is None:
+                    raise self._no_trial(trial_id)
 
     def fail_stale_trials(self, study_id: int, grace: _dt.timedelta) -> list[FrozenTrial]:
-        cutoff = utcnow() - grace
-        stale = (T.study_id == study_id) & (T.state == "RUNNING") & T.heartbeat.is_not(None) & (T.heartbeat < cutoff)
+        args = {"sid": study_id, "cutoff": utcnow() - grace}
         with self._db.txn() as conn:  # cheap read first: usually nothing is stale
-            row = conn.execute(
-                sa.select(S.study_id, sa.select(T.trial_id).where(stale).limit(1).scalar_subquery())
-                .where(S.study_id == study_id)
-            ).first()
+            row = conn.execute(q.ANY_STALE, args).first()
         if row is None:
             raise self._no_study(study_id)
         if row[1] is None:
             return []
         with self._db.txn(write=True) as conn:
-            ids = list(conn.execute(
-                sa.update(m.trials).where(stale).values(state="FAIL", datetime_complete=utcnow())
-                .returning(T.trial_id)
-            ).scalars())
-            failed = load_trials(conn, T.trial_id.in_(ids)) if ids else []
+            ids = list(conn.execute(q.FAIL_STALE, {**args, "now": utcnow()}).scalars())
+            failed = BY_IDS.load(conn, {"ids": ids}) if ids else []
         self._cache.add(study_id, failed)
         return failed
 
@@ -293,7 +263,7 @@ class SQLStorage(BaseStorage):
             return cached
         owners: dict[int, int] = {}
         with self._db.txn() as conn:
-            found = load_trials(conn, T.trial_id == trial_id, owners)
+            found = BY_ID.load(conn, {"tid": trial_id}, owners)
         if not found:
             raise self._no_trial(trial_id)
         if found[0].state.is_finished():
@@ -305,26 +275,23 @@ class SQLStorage(BaseStorage):
         if cached is not None:
             return cached.trial_id
         with self._db.txn() as conn:
-            found = conn.execute(sa.select(T.trial_id).where(T.study_id == study_id, T.number == number)).scalar()
+            found = conn.execute(q.TRIAL_ID_BY_NUMBER, {"sid": study_id, "number": number}).scalar()
             if found is None:
-                if conn.execute(sa.select(S.study_id).where(S.study_id == study_id)).first() is None:
+                if conn.execute(q.STUDY_EXISTS, {"sid": study_id}).first() is None:
                     raise self._no_study(study_id)
                 raise TrialNotFoundError(f"study {study_id} in {self.describe()} has no trial number {number!r}")
         return found
 
     def get_all_trials(self, study_id: int, states: Sequence[TrialState] | None = None) -> list[FrozenTrial]:
         watermark, unfinished = self._cache.pending(study_id)
+        fresh: list[FrozenTrial] = []
         with self._db.txn() as conn:
-            count = conn.execute(sa.select(S.next_trial_number).where(S.study_id == study_id)).scalar()
+            count = conn.execute(q.TRIAL_COUNT, {"sid": study_id}).scalar()
             if count is None:
                 self._cache.drop(study_id)
                 raise self._no_study(study_id)
-            fresh: list[FrozenTrial] = []
             if count > watermark or unfinished:
-                todo = T.number >= watermark
-                if unfinished:
-                    todo = todo | T.number.in_(unfinished)
-                fresh = load_trials(conn, (T.study_id == study_id) & todo)
+                fresh = REFRESH.load(conn, {"sid": study_id, "watermark": watermark, "unfinished": unfinished})
         self._cache.add(study_id, fresh, refresh=True)
         out = self._cache.assemble(study_id, fresh)
         if states is None:
@@ -334,12 +301,10 @@ class SQLStorage(BaseStorage):
 
     def get_n_trials(self, study_id: int, states: Sequence[TrialState] | None = None) -> int:
         with self._db.txn() as conn:
-            count = conn.execute(sa.select(S.next_trial_number).where(S.study_id == study_id)).scalar()
+            count = conn.execute(q.TRIAL_COUNT, {"sid": study_id}).scalar()
             if count is not None and states is not None:
                 names = [TrialState(s).name for s in states]
-                count = conn.execute(
-                    sa.select(sa.func.count()).select_from(m.trials).where(T.study_id == study_id, T.state.in_(names))
-                ).scalar()
+                count = conn.execute(q.COUNT_IN_STATES, {"sid": study_id, "states": names}).scalar()
         if count is None:
             raise self._no_study(study_id)
         return count
@@ -363,7 +328,7 @@ class SQLStorage(BaseStorage):
         for sid, is_system, key, text in conn.execute(
             sa.select(a.study_id, a.is_system, a.key, a.value_json).where(a.study_id.in_(ids)).order_by(a.study_attr_id)
         ):
-            attrs[sid, bool(is_system)][key] = _loads(text)
+            attrs[sid, bool(is_system)][key] = json.loads(text)
         return [
             StudyInfo(r.study_id, r.study_name, tuple(dirs[r.study_id][k] for k in sorted(dirs[r.study_id])),
                       r.created, attrs[r.study_id, False], attrs[r.study_id, True], r.next_trial_number)
@@ -371,52 +336,35 @@ class SQLStorage(BaseStorage):
         ]
 
     def _lock_study(self, conn: Connection, study_id: int) -> None:
-        if conn.execute(sa.select(S.study_id).where(S.study_id == study_id).with_for_update()).first() is None:
+        if conn.execute(q.LOCK_STUDY, {"sid": study_id}).first() is None:
             raise self._no_study(study_id)
 
-    def _lock_open_trial(self, conn: Connection, trial_id: int) -> tuple[int, int]:
-        """(study_id, number) of a RUNNING/WAITING trial, row-locked; raises if missing or finished."""
-        row = conn.execute(
-            sa.select(T.study_id, T.number, T.state).where(T.trial_id == trial_id).with_for_update()
-        ).first()
+    def _check_open(self, trial_id: int, row: Any) -> None:
+        """Raise unless ``row`` (study_id, number, state of the trial) is RUNNING or WAITING."""
         if row is None:
             raise self._no_trial(trial_id)
-        if row.state not in _OPEN:
+        if row.state not in q.OPEN_STATES:
             raise TrialFinishedError(
                 f"trial {row.number} (id {trial_id}) of study {row.study_id} is already {row.state}; "
                 "a finished trial cannot change"
             )
-        return row.study_id, row.number
 
     def _insert_params(self, conn: Connection, trial_id: int, internal: dict[str, tuple[float, Distribution]]) -> None:
         if internal:
-            conn.execute(sa.insert(m.params), [
+            conn.execute(q.INSERT_PARAMS, [
                 {"trial_id": trial_id, "param_name": n, "param_value": v, "distribution_json": distribution_to_json(d)}
                 for n, (v, d) in internal.items()
             ])
 
-    def _upsert_attrs(self, conn: Connection, table: sa.Table, owner: str, owner_id: int,
-                      texts: dict[str, str], system: bool) -> None:
-        if not texts:
-            return
-        stmt = self._insert(table)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[owner, "is_system", "key"], set_={"value_json": stmt.excluded.value_json}
-        )
-        conn.execute(stmt, [{owner: owner_id, "is_system": system, "key": k, "value_json": v} for k, v in texts.items()])
+    def _upsert_trial_attrs(self, conn: Connection, trial_id: int, attrs: dict[str, Any], system: bool) -> None:
+        if attrs:
+            conn.execute(self._upsert["trial_attr"], [
+                {"trial_id": trial_id, "is_system": system, "key": k, "value_json": dump_json(k, v)}
+                for k, v in attrs.items()
+            ])
 
     def _no_study(self, study_id: int) -> StudyNotFoundError:
         return StudyNotFoundError(f"no study with id {study_id!r} in {self.describe()}")
 
     def _no_trial(self, trial_id: int) -> TrialNotFoundError:
         return TrialNotFoundError(f"no trial with id {trial_id!r} in {self.describe()}")
-
-
-def _texts(attrs: dict[str, Any]) -> dict[str, str]:
-    return {k: dump_json(k, v) for k, v in attrs.items()}
-
-
-def _loads(text: str) -> Any:
-    import json
-
-    return json.loads(text)
