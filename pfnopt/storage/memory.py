@@ -13,8 +13,9 @@ import dataclasses
 import datetime as _dt
 import threading
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 from pfnopt.exceptions import DuplicateStudyError, StudyNotFoundError, TrialFinishedError, TrialNotFoundError
 from pfnopt.records import FrozenTrial, StudyDirection, StudyInfo, TrialState, utcnow

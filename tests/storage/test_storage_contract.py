@@ -383,7 +383,7 @@ def _same(trial):
             a, b = trial.__dict__.copy(), other.__dict__.copy()
             ca, cb = a.pop("constraints"), b.pop("constraints")
             same_c = (ca is None and cb is None) or (
-                len(ca) == len(cb) and all(x == y or (math.isnan(x) and math.isnan(y)) for x, y in zip(ca, cb))
+                len(ca) == len(cb) and all(x == y or (math.isnan(x) and math.isnan(y)) for x, y in zip(ca, cb, strict=True))
             )
             a["values"], b["values"] = _tuple(a["values"]), _tuple(b["values"])
             return same_c and a == b

@@ -74,7 +74,7 @@ def old_database(url: str) -> str:
             table = sa.Table(name, meta, autoload_with=conn)
             cur = src.execute(f"SELECT * FROM {name}")
             cols = [d[0] for d in cur.description]
-            rows = [dict(zip(cols, r)) for r in cur]
+            rows = [dict(zip(cols, r, strict=True)) for r in cur]
             for col in table.columns:  # SQLite gives back text datetimes and 0/1 booleans
                 if isinstance(col.type, sa.DateTime):
                     for r in rows:

@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import exc
