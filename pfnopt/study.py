@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as _dt
 import logging
 import math
+import time
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from pfnopt.exceptions import (
@@ -169,18 +170,25 @@ class Study:
             frozen = self._storage.create_trial(self._study_id)
         trial = Trial(self, frozen, fixed)
         if space is not None:
-            space = as_space(space)
-            free = space.subset([n for n in space if n not in fixed])
-            if len(free):
-                import time
-
-                t0 = time.perf_counter()
-                proposal = self.sampler.sample(self, self._storage.get_trial(frozen.trial_id), free)
-                trial.sampler_seconds += time.perf_counter() - t0
-                trial.diagnostics.update(self.sampler.pop_diagnostics())
-                trial._set_proposal(free, proposal)
-            trial._assign_all(space)
+            try:
+                self._fill(trial, frozen, as_space(space), fixed)
+            except Exception as e:
+                # the trial exists already: fail it with the reason rather than leave it RUNNING
+                self._storage.finish_trial(frozen.trial_id, TrialState.FAIL, None, None,
+                                           {"fail_reason": f"{type(e).__name__}: {e}"})
+                raise
         return trial
+
+    def _fill(self, trial: Trial, frozen: FrozenTrial, space: SearchSpace, fixed: dict[str, Any]) -> None:
+        """Sample the free parameters of a fixed space jointly and store all of them at once."""
+        free = space.subset([n for n in space if n not in fixed])
+        if len(free):
+            t0 = time.perf_counter()
+            proposal = self.sampler.sample(self, self._storage.get_trial(frozen.trial_id), free)
+            trial.sampler_seconds += time.perf_counter() - t0
+            trial.diagnostics.update(self.sampler.pop_diagnostics())
+            trial._set_proposal(free, proposal)
+        trial._assign_all(space)
 
     def tell(
         self,

@@ -87,10 +87,10 @@ class Trial:
                 self._proposal = sampler.sample(self.study, frozen, space) if len(space) else {}
                 self.diagnostics.update(sampler.pop_diagnostics())
             if name in self._proposal and self._proposal_space is not None and self._proposal_space[name] == distribution:
-                return self._proposal[name]
+                return self._checked_proposal(name, distribution, self._proposal[name])
             value = sampler.sample(self.study, self._snapshot(), SearchSpace({name: distribution}))[name]
             sampler.pop_diagnostics()
-            return value
+            return self._checked_proposal(name, distribution, value)
         finally:
             self.sampler_seconds += time.perf_counter() - t0
 
@@ -102,12 +102,19 @@ class Trial:
                 check_value(name, dist, self._fixed[name])
                 params[name] = dist.to_external(dist.to_internal(self._fixed[name]))
             elif self._proposal is not None and name in self._proposal:
-                params[name] = self._proposal[name]
+                params[name] = self._checked_proposal(name, dist, self._proposal[name])
             else:
                 params[name] = self._sample(name, dist)
         self.study._storage.set_trial_params(self._trial_id, params, dict(space))
         self._params.update(params)
         self._dists.update(space)
+
+    def _checked_proposal(self, name: str, distribution: Distribution, value: Any) -> Any:
+        if not distribution.contains(value):
+            raise ParameterError(
+                f"sampler {self.study.sampler!r} proposed {value!r} for parameter {name!r}, outside {distribution!r}"
+            )
+        return value
 
     def _set_proposal(self, space: SearchSpace, params: dict[str, Any]) -> None:
         self._proposal_space, self._proposal = space, params

@@ -17,6 +17,11 @@ from pfnopt.samplers.simple import RandomSampler, SobolSampler
 _REGISTRY: dict[str, tuple[str, dict[str, Any]]] = {
     "random": ("pfnopt.samplers.simple:RandomSampler", {}),
     "sobol": ("pfnopt.samplers.simple:SobolSampler", {}),
+    # the PFN sampler, pfnopt's default (pfnopt/samplers/pfn.py)
+    "pfn": ("pfnopt.samplers.pfn:PFNSampler", {}),
+    "pfn-cei": ("pfnopt.samplers.pfn:PFNSampler", {"constraints": "cei"}),
+    "pfn-cei+": ("pfnopt.samplers.pfn:PFNSampler", {"constraints": "cei+"}),
+    "pfn-penalty": ("pfnopt.samplers.pfn:PFNSampler", {"constraints": "penalty"}),
     # BoTorch / GPyTorch baselines (pfnopt/samplers/gp.py)
     "gp-ei": ("pfnopt.samplers.gp:GPSampler", {"method": "ei"}),
     "gp-cei": ("pfnopt.samplers.gp:GPSampler", {"method": "cei"}),

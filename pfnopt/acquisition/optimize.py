@@ -1,0 +1,195 @@
+"""Maximise an acquisition function over a mixed search space encoded in the unit cube.
+
+The recipe (cheap where a PFN is cheap: scoring thousands of candidates costs one context pass
+plus a light pass per chunk):
+
+1. Candidates: scrambled Sobol points over ``[0, 1]^D`` plus Gaussian perturbations around the
+   best observed points (``centres``) at three scales, every one snapped to an admissible
+   encoding by :meth:`SearchSpace.snap` (ints to their cell, one-hot blocks to a single 1).
+2. Score them all in chunks, without gradients.
+3. Refine the top few, by one of two rules (``refine=``):
+   ``"local"`` (default): rounds of batched perturbations around the current top candidates at
+   shrinking scales, every round one forward pass (what a CPU does fastest: see
+   benchmarks/acquisition/refine.py for the measured comparison); ``"gradient"``: Adam steps on
+   their CONTINUOUS columns (discrete columns held) through the differentiable acquisition.
+   Either way the result is snapped and re-scored.
+4. Return the best candidate that is not a duplicate of an observed point and not within
+   ``avoid_radius`` (L-infinity, unit cube) of a point to avoid (failed trials).
+
+Shapes: ``score_fn`` maps a ``q x D`` tensor to ``q`` acquisition values (higher is better,
+``-inf`` for excluded candidates), and must be differentiable in its input for step 3.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import torch
+
+from pfnopt.space import SearchSpace
+
+ScoreFn = Callable[[torch.Tensor], torch.Tensor]
+
+
+@dataclass
+class AcqOptions:
+    n_sobol: int = 512  # space-filling candidates
+    n_local: int = 512  # perturbations around the best points
+    n_centres: int = 5  # best points perturbed
+    chunk: int = 2048  # candidates scored per forward pass
+    n_refine: int = 4  # top candidates refined
+    refine: str = "local"  # "local" (batched perturbation rounds) or "gradient" (Adam through the model)
+    refine_rounds: int = 2  # local: rounds, each one batch of n_refine * per_round points
+    refine_per_round: int = 64  # local: perturbations per refined point per round
+    refine_steps: int = 12  # gradient: Adam steps
+    refine_lr: float = 0.02  # gradient: Adam step size
+    avoid_radius: float = 0.02  # L-inf radius around failed trials
+
+
+@dataclass
+class AcqResult:
+    x: np.ndarray  # D, snapped encoding of the chosen point
+    value: float  # its acquisition value
+    n_scored: int
+
+
+def candidate_points(
+    space: SearchSpace,
+    centres: np.ndarray,
+    options: AcqOptions,
+    rng: np.random.Generator,
+    scales: tuple[float, ...] = (0.01, 0.05, 0.15),
+) -> np.ndarray:
+    """``N x D`` snapped candidates: Sobol points plus perturbations of ``centres`` (``c x D``)."""
+    from scipy.stats import qmc
+
+    D = space.dim
+    parts = [qmc.Sobol(d=D, scramble=True, rng=rng).random(options.n_sobol)] if options.n_sobol else []
+    if len(centres) and options.n_local:
+        continuous = ~space.integer_columns()
+        per = max(1, options.n_local // len(centres))
+        for c in centres:
+            sigma = rng.choice(np.asarray(scales), size=(per, 1))
+            local = np.repeat(c[None, :], per, axis=0)
+            local[:, continuous] += rng.normal(size=(per, int(continuous.sum()))) * sigma
+            # discrete columns: re-draw a few of them, so neighbouring ints/categories get tried
+            flip = (rng.random((per, D)) < 1.0 / max(D, 1)) & ~continuous[None, :]
+            local[flip] = rng.random(int(flip.sum()))
+            parts.append(local)
+    return space.snap(np.concatenate(parts, axis=0))
+
+
+def _score_all(score_fn: ScoreFn, U: np.ndarray, chunk: int, dtype: torch.dtype, device: torch.device) -> np.ndarray:
+    out = []
+    with torch.no_grad():
+        for start in range(0, U.shape[0], chunk):
+            X = torch.as_tensor(U[start : start + chunk], dtype=dtype, device=device)
+            out.append(score_fn(X).detach().to("cpu", torch.float64).numpy())
+    return np.concatenate(out) if out else np.zeros(0)
+
+
+def _refine_local(
+    score_fn: ScoreFn, U0: np.ndarray, v0: np.ndarray, space: SearchSpace, options: AcqOptions,
+    rng: np.random.Generator, dtype: torch.dtype, device: torch.device,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rounds of perturbations around the current best points at scales 0.02, 0.005, ...;
+    returns every point tried (``r x D``) and its value."""
+    tried, values = [U0], [v0]
+    best, best_v = U0, v0
+    scale = 0.02
+    for _ in range(options.refine_rounds):
+        local = candidate_points(space, best, AcqOptions(
+            n_sobol=0, n_local=len(best) * options.refine_per_round, n_centres=len(best)), rng, scales=(scale,))
+        v = _score_all(score_fn, local, options.chunk, dtype, device)
+        tried.append(local)
+        values.append(v)
+        allU, allv = np.concatenate(tried), np.nan_to_num(np.concatenate(values), nan=-np.inf)
+        top = np.argsort(-allv)[: len(U0)]
+        best, best_v = allU[top], allv[top]
+        scale /= 4.0
+    return np.concatenate(tried[1:]), np.concatenate(values[1:])
+
+
+def _refine(
+    score_fn: ScoreFn, U0: np.ndarray, space: SearchSpace, options: AcqOptions, dtype: torch.dtype, device: torch.device
+) -> np.ndarray:
+    """Adam ascent on the continuous columns of the ``k x D`` starting points; snapped result."""
+    continuous = torch.as_tensor(~space.integer_columns(), device=device)
+    if not bool(continuous.any()) or options.refine_steps <= 0:
+        return U0
+    X = torch.as_tensor(U0, dtype=dtype, device=device).clone().requires_grad_(True)
+    opt = torch.optim.Adam([X], lr=options.refine_lr)
+    for _ in range(options.refine_steps):
+        opt.zero_grad()
+        values = score_fn(X)
+        loss = -values[torch.isfinite(values)].sum()
+        if not loss.requires_grad:
+            break
+        loss.backward()
+        with torch.no_grad():
+            X.grad[:, ~continuous] = 0.0
+            X.grad.nan_to_num_(0.0)
+        opt.step()
+        with torch.no_grad():
+            X.clamp_(0.0, 1.0)
+    return space.snap(X.detach().cpu().double().numpy())
+
+
+def optimize_acquisition(
+    score_fn: ScoreFn,
+    space: SearchSpace,
+    *,
+    X_observed: np.ndarray,
+    centres: np.ndarray,
+    X_avoid: np.ndarray | None = None,
+    options: AcqOptions | None = None,
+    rng: np.random.Generator | None = None,
+    dtype: torch.dtype = torch.float32,
+    device: torch.device | str = "cpu",
+) -> AcqResult:
+    """The best admissible point of ``score_fn`` (see the module docstring for the recipe).
+
+    Args:
+        X_observed: ``n x D`` encodings of finished trials (never returned again).
+        centres: ``c x D`` points to search around (best feasible first).
+        X_avoid: ``f x D`` points whose neighbourhood is excluded (failed trials).
+    """
+    options = options or AcqOptions()
+    rng = rng or np.random.default_rng()
+    device = torch.device(device)
+    U = candidate_points(space, centres[: options.n_centres], options, rng)
+    values = _score_all(score_fn, U, options.chunk, dtype, device)
+    top = np.argsort(-np.nan_to_num(values, nan=-np.inf))[: options.n_refine]
+    if options.refine == "local":
+        refined, refined_values = _refine_local(score_fn, U[top], values[top], space, options, rng, dtype, device)
+    elif options.refine == "gradient":
+        refined = _refine(score_fn, U[top], space, options, dtype, device)
+        refined_values = _score_all(score_fn, refined, options.chunk, dtype, device)
+    else:
+        raise ValueError(f"unknown refine rule {options.refine!r}; allowed: local, gradient")
+    U = np.concatenate([U, refined])
+    values = np.concatenate([values, refined_values])
+    values = np.nan_to_num(values, nan=-np.inf)
+    banned = _banned(U, X_observed, X_avoid, options.avoid_radius)
+    values[banned] = -np.inf
+    if not np.isfinite(values).any():
+        # every candidate is excluded or scored -inf: fall back to the most distant fresh point
+        fresh = ~banned
+        pick = int(np.flatnonzero(fresh)[0]) if fresh.any() else 0
+        return AcqResult(U[pick], float("-inf"), len(U))
+    best = int(np.argmax(values))
+    return AcqResult(U[best], float(values[best]), len(U))
+
+
+def _banned(U: np.ndarray, X_observed: np.ndarray, X_avoid: np.ndarray | None, radius: float) -> np.ndarray:
+    banned = np.zeros(len(U), dtype=bool)
+    if len(X_observed):
+        # exact duplicates of finished trials (after snapping both sides agree to rounding error)
+        d = np.abs(U[:, None, :] - X_observed[None, :, :]).max(axis=2)
+        banned |= (d < 1e-9).any(axis=1)
+    if X_avoid is not None and len(X_avoid):
+        d = np.abs(U[:, None, :] - X_avoid[None, :, :]).max(axis=2)
+        banned |= (d < radius).any(axis=1)
+    return banned

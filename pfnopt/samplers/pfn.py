@@ -1,0 +1,212 @@
+"""PFNSampler: Bayesian optimisation with the pre-trained transformer, no model fitting.
+
+Each suggestion:
+
+1. Initial design: the first ``n_startup`` trials (default ``min(max(5, 2d), 20)``) are the
+   scrambled Sobol points of :class:`SobolSampler` for the same seed, so every method of a
+   benchmark shares them.
+2. Data (:func:`pfnopt.samplers.observations.collect`): complete trials as unit-cube points,
+   objective in minimisation form, constraint values. Failed trials are never values; candidates
+   within ``avoid_radius`` of a failed point are excluded (the rule for "do not re-suggest a
+   failed region blindly": only its immediate neighbourhood is banned, since a failure may be
+   a crash unrelated to the parameters).
+3. One PFN context for all outputs: columns ``[f, c_1, ..., c_m]`` (``cei``, ``cei+``) or the
+   single penalised column ``f + rho * sum max(0, c_i)^2`` (``penalty``), encoded once.
+4. Pending points (RUNNING trials of other workers, earlier asks of a batch) are added to the
+   context with the posterior mean as their value (the "kriging believer" flavour of constant
+   liar), so parallel workers are pushed apart without waiting for results.
+5. The acquisition (:mod:`pfnopt.acquisition.constrained`) is maximised by
+   :func:`pfnopt.acquisition.optimize.optimize_acquisition` and decoded by the space.
+
+The penalty weight ``rho`` follows Yu et al. (2024): it starts at 1 and grows by 1.5x after
+every 5 model-based iterations without improvement of the best feasible value; it is recomputed
+from the trial history, so it needs no stored state and survives restarts.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from pfnopt.exceptions import ParameterError
+from pfnopt.records import FrozenTrial
+from pfnopt.samplers.base import BaseSampler
+from pfnopt.samplers.observations import Observations, collect
+from pfnopt.samplers.simple import SobolSampler
+from pfnopt.space import SearchSpace
+
+if TYPE_CHECKING:  # pragma: no cover
+    from pfnopt.study import Study
+
+logger = logging.getLogger("pfnopt")
+
+METHODS = ("cei", "cei+", "penalty")
+ACQUISITIONS = ("log_ei", "ei", "pi", "ucb")
+
+
+def default_n_startup(dim: int) -> int:
+    return min(max(5, 2 * dim), 20)
+
+
+def penalty_weight(obs: Observations, n_startup: int) -> float:
+    """rho after the model-based iterations so far (1, x1.5 per 5 iterations without improvement)."""
+    rho, stall, best = 1.0, 0, None
+    order = np.argsort(obs.numbers)
+    feasible = obs.feasible
+    for i, idx in enumerate(order):
+        improved = bool(feasible[idx]) and (best is None or obs.y[idx] < best)
+        if improved:
+            best = float(obs.y[idx])
+        if i < n_startup:
+            continue
+        stall = 0 if improved else stall + 1
+        if stall and stall % 5 == 0:
+            rho *= 1.5
+    return rho
+
+
+def check_device(device: str | None) -> str:
+    """The device asked for (argument, else ``PFNOPT_DEVICE``, else ``auto``), checked for syntax."""
+    choice = device or os.environ.get("PFNOPT_DEVICE") or "auto"
+    if choice not in ("auto", "cpu") and not choice.startswith("cuda"):
+        raise ParameterError(f"unknown device {choice!r}; allowed: auto, cpu, cuda, cuda:N")
+    return choice
+
+
+def resolve_device(choice: str) -> str:
+    """``auto`` -> CUDA when available, else CPU; ``cuda`` without a GPU is an error."""
+    import torch
+
+    if choice == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if choice.startswith("cuda") and not torch.cuda.is_available():
+        raise ParameterError(f"device {choice!r} was asked for but CUDA is not available; use cpu or auto")
+    return choice
+
+
+class PFNSampler(BaseSampler):
+    """Constrained BO with the shipped PFN (or ``checkpoint``).
+
+    Args:
+        constraints: ``cei`` (default), ``cei+`` or ``penalty`` (see pfnopt.acquisition.constrained).
+        acquisition: ``log_ei`` (default), ``ei``, ``pi`` or ``ucb`` (``ucb`` only without
+            constraints or with ``penalty``).
+        n_startup: Sobol trials before the model is used (default ``min(max(5, 2d), 20)``).
+        checkpoint: a checkpoint folder; default the shipped one.
+        device: ``auto`` (default; or ``PFNOPT_DEVICE``), ``cpu``, ``cuda``.
+        threshold: CEI+ feasibility threshold on ``prod_i P(c_i <= 0)``.
+        beta: UCB exploration weight.
+    """
+
+    def __init__(
+        self,
+        seed: int | None = None,
+        constraints: str = "cei",
+        acquisition: str = "log_ei",
+        n_startup: int | None = None,
+        checkpoint: str | None = None,
+        device: str | None = None,
+        threshold: float = 0.5,
+        beta: float = 2.0,
+        options: Any = None,
+    ):
+        super().__init__(seed)
+        if constraints not in METHODS:
+            raise ParameterError(f"unknown constraint method {constraints!r}; allowed: {', '.join(METHODS)}")
+        if acquisition not in ACQUISITIONS:
+            raise ParameterError(f"unknown acquisition {acquisition!r}; allowed: {', '.join(ACQUISITIONS)}")
+        if n_startup is not None and (not isinstance(n_startup, int) or n_startup < 1):
+            raise ParameterError(f"n_startup must be a positive integer, got {n_startup!r}")
+        if not 0.0 < threshold <= 1.0:
+            raise ParameterError(f"threshold must be in (0, 1], got {threshold!r}")
+        self.method = constraints
+        self.acquisition = acquisition
+        self.n_startup = n_startup
+        self.checkpoint = checkpoint
+        self.device = check_device(device)
+        self.threshold = threshold
+        self.beta = beta
+        self.options = options
+        self._startup = SobolSampler(seed)
+        self._pfn = None
+
+    @property
+    def pfn(self):
+        """The loaded PFN (loaded once, on first use)."""
+        if self._pfn is None:
+            from pfnopt.surrogate import load_pfn
+
+            self.device = resolve_device(self.device)
+            self._pfn = load_pfn(self.checkpoint, device=self.device)
+        return self._pfn
+
+    def _model_space(self, space: SearchSpace) -> SearchSpace:
+        """One-hot categoricals unless that exceeds the PFN's input limit; then ordinal."""
+        d_max = self.pfn.d_max
+        if space.dim <= d_max:
+            return space
+        ordinal = SearchSpace(dict(space), encoding="ordinal")
+        if ordinal.dim <= d_max:
+            logger.info("PFNSampler: %d one-hot columns exceed the PFN's %d inputs; categoricals encoded ordinally",
+                        space.dim, d_max)
+            return ordinal
+        raise ParameterError(
+            f"the search space has {ordinal.dim} parameters but the PFN checkpoint accepts at most {d_max} inputs; "
+            "use a smaller space or a sampler without this limit (sobol, optuna-tpe)"
+        )
+
+    def sample(self, study: "Study", trial: FrozenTrial, space: SearchSpace) -> dict[str, Any]:
+        n_startup = self.n_startup or default_n_startup(len(space))
+        if len(space) == 0:
+            return {}
+        if len(space) == 1 and space.dim == 1 and not len(study.get_trials()):
+            return self._startup.sample(study, trial, space)
+        model_space = self._model_space(space)
+        obs = collect(study, model_space, exclude_number=trial.number)
+        if obs.n < n_startup or len(space) == 1 and obs.n < 2:
+            return self._startup.sample(study, trial, space)
+        return self._suggest(obs, model_space, trial.number, n_startup)
+
+    def _suggest(self, obs: Observations, space: SearchSpace, number: int, n_startup: int) -> dict[str, Any]:
+        import torch
+
+        from pfnopt.acquisition import constrained
+        from pfnopt.acquisition.optimize import AcqOptions, optimize_acquisition
+
+        rng = np.random.default_rng(None if self.seed is None else [self.seed, number])
+        m = obs.m if self.method != "penalty" else 0
+        if self.method == "penalty" and obs.m:
+            rho = penalty_weight(obs, n_startup)
+            Y = (obs.y + rho * np.square(np.maximum(obs.C, 0.0)).sum(axis=1))[:, None]
+            best = float(Y[obs.feasible].min()) if obs.feasible.any() else float(Y.min())
+        else:
+            Y = np.concatenate([obs.y[:, None], obs.C], axis=1) if obs.m else obs.y[:, None]
+            best = obs.best_feasible() if obs.m else float(obs.y.min())
+        X = obs.X
+        dtype = torch.float32
+        ctx = self.pfn.condition(X, Y)
+        if len(obs.X_running):
+            believed = ctx.posterior(torch.as_tensor(obs.X_running, dtype=dtype)).mean.detach().cpu().double().numpy()
+            X = np.concatenate([X, obs.X_running])
+            ctx = self.pfn.condition(X, np.concatenate([Y, believed]))
+
+        def score_fn(U: torch.Tensor) -> torch.Tensor:
+            post = ctx.posterior(U)
+            return constrained.score(post, self.method, m, best, self.acquisition, self.beta, self.threshold)
+
+        order = np.argsort(obs.y if best is None or not obs.m else np.where(obs.feasible, obs.y, np.inf))
+        centres = obs.X[order[:5]]
+        result = optimize_acquisition(
+            score_fn, space, X_observed=obs.X, centres=centres, X_avoid=obs.X_failed,
+            options=self.options or AcqOptions(), rng=rng, dtype=dtype, device=self.device,
+        )
+        diag: dict[str, Any] = {"acq_value": result.value}
+        if m:
+            with torch.no_grad():
+                post = ctx.posterior(torch.as_tensor(result.x[None, :], dtype=dtype))
+                diag["prob_feasible"] = float(post.cdf(0.0)[0, 1 : 1 + m].prod())
+        self.record(**diag)
+        return space.decode(result.x[None, :])[0]
