@@ -97,7 +97,7 @@ def _refine_local(
     """Rounds of perturbations around the current best points at scales 0.02, 0.005, ...;
     returns every point tried (``r x D``) and its value."""
     tried, values = [U0], [v0]
-    best, best_v = U0, v0
+    best = U0
     scale = 0.02
     for _ in range(options.refine_rounds):
         local = candidate_points(space, best, AcqOptions(
@@ -107,7 +107,7 @@ def _refine_local(
         values.append(v)
         allU, allv = np.concatenate(tried), np.nan_to_num(np.concatenate(values), nan=-np.inf)
         top = np.argsort(-allv)[: len(U0)]
-        best, best_v = allU[top], allv[top]
+        best = allU[top]
         scale /= 4.0
     return np.concatenate(tried[1:]), np.concatenate(values[1:])
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Optional
 
 import typer
 
@@ -14,9 +13,9 @@ from pfnopt.commands._common import StorageOption, cli_errors, console, fmt, sto
 def demo(
     problem: str = typer.Option("welded_beam", "--problem", help="A problem of pfnopt.problems (see `pfnopt bench problems`)."),
     n_trials: int = typer.Option(40, "--n-trials", "-n", min=1, help="Number of evaluations."),
-    sampler: Optional[str] = typer.Option(None, "--sampler", help="Sampler (default: pfnopt's default sampler)."),
+    sampler: str | None = typer.Option(None, "--sampler", help="Sampler (default: pfnopt's default sampler)."),
     seed: int = typer.Option(0, "--seed", help="Sampler seed."),
-    storage: Optional[str] = StorageOption,
+    storage: str | None = StorageOption,
 ) -> None:
     """Optimise a constrained engineering problem and show the best feasible trials.
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import List, Optional
-
 import typer
 from rich.table import Table
 
@@ -17,10 +15,10 @@ db_app = typer.Typer(help="Database schema management.", no_args_is_help=True)
 @cli_errors
 def create(
     name: str = typer.Argument(..., help="Study name (unique in the storage)."),
-    direction: Optional[List[str]] = typer.Option(
+    direction: list[str] | None = typer.Option(
         None, "--direction", "-d", help="minimize or maximize; repeat for several objectives."
     ),
-    storage: Optional[str] = StorageOption,
+    storage: str | None = StorageOption,
 ) -> None:
     """Create a study.
 
@@ -35,7 +33,7 @@ def create(
 
 @study_app.command("list")
 @cli_errors
-def list_(storage: Optional[str] = StorageOption) -> None:
+def list_(storage: str | None = StorageOption) -> None:
     """List the studies with their trial counts and best values.
 
     Example: pfnopt study list --storage sqlite:///store/pfnopt.db
@@ -65,7 +63,7 @@ def list_(storage: Optional[str] = StorageOption) -> None:
 def delete(
     name: str = typer.Argument(..., help="Study to delete, with all its trials."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
-    storage: Optional[str] = StorageOption,
+    storage: str | None = StorageOption,
 ) -> None:
     """Delete a study and its trials.
 
@@ -83,7 +81,7 @@ def delete(
 
 @db_app.command("upgrade")
 @cli_errors
-def upgrade(storage: Optional[str] = StorageOption) -> None:
+def upgrade(storage: str | None = StorageOption) -> None:
     """Bring the database schema to the version this pfnopt expects (Alembic migrations).
 
     Example: pfnopt db upgrade --storage postgresql+psycopg://user@host/db

@@ -6,7 +6,7 @@ import csv
 import io
 import json
 import math
-from typing import Any, List, Optional
+from typing import Any
 
 import typer
 from rich.table import Table
@@ -22,7 +22,7 @@ from pfnopt.commands._common import (
 )
 
 
-def _study(name: str, storage: Optional[str], sampler: Optional[str] = None, seed: Optional[int] = None):
+def _study(name: str, storage: str | None, sampler: str | None = None, seed: int | None = None):
     import pfnopt
     from pfnopt.samplers import get_sampler
 
@@ -33,9 +33,9 @@ def _study(name: str, storage: Optional[str], sampler: Optional[str] = None, see
 def ask(
     study: str = typer.Argument(..., help="Study name."),
     space: str = typer.Option(..., "--space", help='Search space as JSON, e.g. \'{"x": {"type": "float", "low": 0, "high": 1}}\'.'),
-    sampler: Optional[str] = typer.Option(None, "--sampler", help="Sampler name (default: pfnopt's default sampler)."),
-    seed: Optional[int] = typer.Option(None, "--seed", help="Sampler seed."),
-    storage: Optional[str] = StorageOption,
+    sampler: str | None = typer.Option(None, "--sampler", help="Sampler name (default: pfnopt's default sampler)."),
+    seed: int | None = typer.Option(None, "--seed", help="Sampler seed."),
+    storage: str | None = StorageOption,
 ) -> None:
     """Start a trial and print its number and parameters as JSON (for shell scripts).
 
@@ -54,10 +54,10 @@ def ask(
 def tell(
     study: str = typer.Argument(..., help="Study name."),
     number: int = typer.Argument(..., help="Trial number (as printed by `pfnopt ask`)."),
-    value: Optional[List[float]] = typer.Option(None, "--value", "-v", help="Objective value; repeat for several objectives."),
-    constraint: Optional[List[float]] = typer.Option(None, "--constraint", "-c", help="Constraint value (feasible when <= 0); repeat."),
-    state: Optional[str] = typer.Option(None, "--state", help="complete (default with --value), fail or pruned."),
-    storage: Optional[str] = StorageOption,
+    value: list[float] | None = typer.Option(None, "--value", "-v", help="Objective value; repeat for several objectives."),
+    constraint: list[float] | None = typer.Option(None, "--constraint", "-c", help="Constraint value (feasible when <= 0); repeat."),
+    state: str | None = typer.Option(None, "--state", help="complete (default with --value), fail or pruned."),
+    storage: str | None = StorageOption,
 ) -> None:
     """Finish a trial with its value(s) and constraint values.
 
@@ -76,13 +76,13 @@ def optimize(
     study: str = typer.Argument(..., help="Study name (created if it does not exist)."),
     objective: str = typer.Option(..., "--objective", help="path/to/file.py:function taking a trial."),
     n_trials: int = typer.Option(..., "--n-trials", "-n", min=1, help="Number of trials to run."),
-    sampler: Optional[str] = typer.Option(None, "--sampler", help="Sampler name (default: pfnopt's default)."),
-    seed: Optional[int] = typer.Option(None, "--seed", help="Sampler seed."),
+    sampler: str | None = typer.Option(None, "--sampler", help="Sampler name (default: pfnopt's default)."),
+    seed: int | None = typer.Option(None, "--seed", help="Sampler seed."),
     direction: str = typer.Option("minimize", "--direction", help="Direction if the study is created."),
-    timeout: Optional[float] = typer.Option(None, "--timeout", help="Stop after this many seconds."),
+    timeout: float | None = typer.Option(None, "--timeout", help="Stop after this many seconds."),
     n_jobs: int = typer.Option(1, "--n-jobs", help="Parallel threads."),
     verbose: bool = typer.Option(False, "--verbose", help="Print each trial with the sampler's diagnostics."),
-    storage: Optional[str] = StorageOption,
+    storage: str | None = StorageOption,
 ) -> None:
     """Run an objective for N trials with a progress bar, then show the best trials.
 
@@ -136,7 +136,7 @@ def print_best_table(st: Any, top: int = 5) -> None:
 def trials(
     study: str = typer.Argument(..., help="Study name."),
     format: str = typer.Option("table", "--format", "-f", help="table, csv or json."),
-    storage: Optional[str] = StorageOption,
+    storage: str | None = StorageOption,
 ) -> None:
     """Print every trial of a study.
 
@@ -176,7 +176,7 @@ def _plain(v: Any) -> Any:
 
 
 @cli_errors
-def best(study: str = typer.Argument(..., help="Study name."), storage: Optional[str] = StorageOption) -> None:
+def best(study: str = typer.Argument(..., help="Study name."), storage: str | None = StorageOption) -> None:
     """Print the best feasible trial.
 
     Example: pfnopt best beam

@@ -132,7 +132,7 @@ class BaseStorage(abc.ABC):
     def get_n_trials(self, study_id: int, states: Sequence[TrialState] | None = None) -> int:
         return len(self.get_all_trials(study_id, states))
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 (optional hook, deliberately not abstract)
         """Release connections (no-op by default)."""
 
     def describe(self) -> str:

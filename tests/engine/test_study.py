@@ -109,7 +109,7 @@ def test_objective_exceptions_fail_the_trial_and_reraise_unless_caught(storage, 
     study.optimize(broken, n_trials=3, catch=(RuntimeError,))
     assert len(study.trials) == 4
     with pytest.raises(NoFeasibleTrialError, match="no complete trial"):
-        study.best_trial
+        _ = study.best_trial
 
 
 def test_no_feasible_trial_error_names_least_violation(storage, study_name):
@@ -122,7 +122,7 @@ def test_no_feasible_trial_error_names_least_violation(storage, study_name):
 
     study.optimize(infeasible, n_trials=3)
     with pytest.raises(NoFeasibleTrialError, match="none of the 3 complete trials .* least violating"):
-        study.best_trial
+        _ = study.best_trial
 
 
 def test_callbacks_timeout_and_threads(storage, study_name):
@@ -202,7 +202,7 @@ def test_multi_objective_values_are_stored(storage, study_name):
     with pytest.raises(InvalidValueError, match="2 objective"):
         study.tell(study.ask(), 1.0)
     with pytest.raises(ValueError, match="2 objectives"):
-        study.best_trial
+        _ = study.best_trial
     df = study.trials_dataframe()
     assert {"values_0", "values_1"} <= set(df.columns)
 

@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 
 import pfnopt
-from pfnopt import Categorical, Float, Int, TrialState
+from pfnopt import Float, TrialState
 from pfnopt.acquisition import AcqOptions
 from pfnopt.exceptions import ParameterError
-from pfnopt.samplers.pfn import PFNSampler, penalty_weight
 from pfnopt.samplers.observations import Observations
+from pfnopt.samplers.pfn import PFNSampler, penalty_weight
 
 FAST = AcqOptions(n_sobol=128, n_local=128, refine_per_round=16)
 ROOT = Path(__file__).resolve().parents[2]
