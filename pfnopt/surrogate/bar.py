@@ -197,8 +197,14 @@ def _ei_terms(b: Tensor, best: Tensor) -> tuple[Tensor, Tensor]:
     s_left, s_right = _tail_scales(b)
     bb = best.squeeze(-1)
     # left tail: y = b1 - t, t ~ HN(s); EI = E[(t - c)+] with c = b1 - best; = 2 s h(-c / s)
+    # (for c < 0 the whole tail improves: EI = E[t] - c)
     c = b[..., 1] - bb
-    log_left = math.log(2.0) + torch.log(s_left) + _log_h(-c / s_left)
+    inside = c >= 0
+    log_left = torch.where(
+        inside,
+        math.log(2.0) + torch.log(s_left) + _log_h(-c.clamp_min(0.0) / s_left),
+        torch.log((s_left * _SQRT_2_OVER_PI - c).clamp_min(1e-300)),
+    )
     left = torch.exp(log_left)
     # right tail: y = b + t; EI = E[(c - t)+], c = best - b; = c - s sqrt(2/pi) + 2 s h(-c / s) for c > 0
     c_r = bb - b[..., -2]

@@ -62,6 +62,7 @@ class TrainConfig:
     n_targets: int = 64  # target points per data set
     min_batch: int = 8
     max_batch: int = 128
+    n_min: int = 3  # smallest context trained for (1-2 points destabilise training; the wrapper warns below it)
     n_start: int = 30  # largest context at step 0 (curriculum)
     curriculum_frac: float = 0.3  # share of the steps over which the largest context grows to n_max
     lr: float = 1e-3
@@ -100,6 +101,20 @@ PRESETS: dict[str, TrainConfig] = {
         warmup=1000,
         checkpoint_every=250,
         eval_every=1000,
+    ),
+    # For smoke tests: a few seconds end to end.
+    "tiny": TrainConfig(
+        preset="tiny",
+        model=PFNConfig(d_max=4, n_max=32, emsize=32, n_layer=2, n_head=2, n_buckets=32, decoder_hidden=32),
+        steps=50,
+        tokens_per_batch=1024,
+        n_targets=16,
+        n_start=8,
+        warmup=10,
+        border_samples=20_000,
+        val_per_n=4,
+        checkpoint_every=10,
+        eval_every=25,
     ),
     # For a GPU: ~1M parameters and 16x the data per step; too slow for the CPU target, shipped as `base`.
     "base": TrainConfig(
@@ -143,16 +158,16 @@ def lr_at(cfg: TrainConfig, step: int) -> float:
 
 
 def draw_n_ctx(cfg: TrainConfig, step: int, gen: torch.Generator) -> int:
-    """Context size of one step: the curriculum's ceiling, then half log-uniform, half uniform below it."""
-    n_max = cfg.model.n_max
+    """Context size of one step: the curriculum's ceiling, then half log-uniform, half uniform in ``n_min..``."""
+    n_max, lo = cfg.model.n_max, cfg.n_min
     grow = min(1.0, step / max(1.0, cfg.curriculum_frac * cfg.steps))
-    n_hi = int(round(cfg.n_start + (n_max - cfg.n_start) * grow))
+    n_hi = max(lo, int(round(cfg.n_start + (n_max - cfg.n_start) * grow)))
     u = torch.rand(2, generator=gen).tolist()
     if u[0] < 0.5:
-        n = int(math.exp(u[1] * math.log(n_hi + 1)))
+        n = int(math.exp(math.log(lo) + u[1] * (math.log(n_hi + 1) - math.log(lo))))
     else:
-        n = 1 + int(u[1] * n_hi)
-    return max(1, min(n_hi, n))
+        n = lo + int(u[1] * (n_hi - lo + 1))
+    return max(lo, min(n_hi, n))
 
 
 def batch_size_for(cfg: TrainConfig, n_ctx: int) -> int:
