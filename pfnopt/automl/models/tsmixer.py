@@ -1,0 +1,16 @@
+"""PatchTSMixer / TSMixer (Ekambaram et al., KDD 2023; Chen et al., 2023): an MLP mixes across
+patches, optionally gated, and the channel MLP mixes within a patch. No attention."""
+
+from __future__ import annotations
+
+from pfnopt.automl.models.config import ModelConfig
+from pfnopt.automl.models.layers import PatchForecaster, TokenMlp
+
+
+def build(cfg: ModelConfig) -> PatchForecaster:
+    return PatchForecaster(
+        cfg,
+        mixer=lambda n_tokens: TokenMlp(n_tokens, cfg.width, cfg.mlp_ratio, cfg.dropout, gated=cfg.gated),
+        patch_len=cfg.patch_len,
+        stride=cfg.stride,
+    )

@@ -1,0 +1,459 @@
+"""The trainer: one code path for CPU and CUDA, for forecasters and image classifiers.
+
+``train(model_cfg, train_cfg, task, on_epoch=...)`` trains one model and returns a
+:class:`TrainResult` (best validation metric, per-epoch history, test metrics of the best epoch,
+parameter count, FLOPs per sample, wall time, samples/s, peak memory, the best weights).
+
+Device policy (``TrainConfig.device``: auto, cpu, cuda):
+
+* CUDA: bf16 autocast, scaled-dot-product attention (fused flash / memory-efficient kernels),
+  TF32 matmuls, fused AdamW, the whole data set resident on the GPU with batches gathered there,
+  losses summed on the device and read once per epoch (no per-step host sync), and
+  ``torch.compile`` when the run is long enough to repay compilation (``compile="auto"``: at least
+  ``min_compile_steps`` optimizer steps; graphs are reused across trials of one shape through
+  dynamo's cache and Inductor's FX-graph cache; training batches are full, evaluation batches are
+  padded, so shapes stay static).
+* CPU: float32, eager, ``torch.set_num_threads`` from the cores this process may use.
+
+The validation metric is the MSE on the standardised scale for forecasting and the
+cross-entropy (without label smoothing) for classification; lower is better for both.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import random
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from pfnopt.automl.models import ModelConfig, build_model
+from pfnopt.automl.tasks import ForecastTask, ImageTask
+from pfnopt.exceptions import ParameterError, PfnoptError
+
+# dense bf16 tensor-core peak (FLOP/s) for model FLOP utilisation, by device name fragment
+PEAK_BF16_FLOPS = {"H100": 989e12, "H200": 989e12, "A100": 312e12, "L4": 121e12, "A10": 125e12}
+
+
+class TrainingFailed(PfnoptError, RuntimeError):
+    """Training could not finish (NaN loss, out of memory): the trial fails with ``reason``."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass
+class TrainConfig:
+    epochs: int = 10
+    batch_size: int = 64
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    label_smoothing: float = 0.0  # classification only
+    steps_per_epoch: int | None = None  # cap on optimizer steps per epoch (None: one pass over train)
+    eval_windows: int | None = None  # cap on validation samples per epoch, evenly spaced (None: all)
+    eval_batch_size: int = 512
+    warmup_frac: float = 0.05  # linear warm-up, then cosine decay to 0
+    grad_clip: float = 1.0
+    device: str = "auto"  # auto | cpu | cuda
+    compile: str | bool = "auto"  # auto: on CUDA when the run has >= min_compile_steps steps
+    min_compile_steps: int = 300
+    amp: str | bool = "auto"  # auto: bf16 autocast on CUDA, off on CPU
+    threads: int | None = None  # CPU threads (None: the cores this process may use)
+    seed: int = 0
+    eval_test: bool = True  # score the best epoch on the test split
+    latency_runs: int = 10  # forward passes of batch 1 timed for latency_ms (0: skip)
+
+    def validate(self) -> "TrainConfig":
+        for name in ("epochs", "batch_size", "eval_batch_size"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ParameterError(f"TrainConfig.{name} must be a positive integer, got {v!r}")
+        if not (self.lr > 0 and math.isfinite(self.lr)):
+            raise ParameterError(f"TrainConfig.lr must be > 0, got {self.lr!r}")
+        if self.device not in ("auto", "cpu", "cuda") and not str(self.device).startswith("cuda:"):
+            raise ParameterError(f"device must be auto, cpu or cuda, got {self.device!r}")
+        if self.compile not in ("auto", True, False):
+            raise ParameterError(f"compile must be 'auto', True or False, got {self.compile!r}")
+        return self
+
+
+@dataclass
+class TrainResult:
+    best_val: float  # best validation metric over the epochs (the objective)
+    best_epoch: int
+    history: list[float]  # validation metric per epoch
+    metrics: dict[str, float]  # test (and final validation) metrics of the best epoch
+    n_params: int
+    flops_per_sample: int  # forward FLOPs for one sample (one window of all channels / one image)
+    latency_ms: float | None  # median forward time for one sample on the training device, eager
+    wall_s: float
+    train_s: float
+    samples_per_s: float  # training samples per second (forward + backward + step)
+    peak_mem_mb: float
+    device: str
+    compiled: bool
+    amp: bool
+    mfu: float | None  # model FLOP utilisation on a known GPU (3 x forward FLOPs per sample)
+    state_dict: dict[str, torch.Tensor] = field(repr=False, default_factory=dict)
+
+    def attrs(self) -> dict[str, Any]:
+        """The JSON-serialisable summary stored as trial attributes."""
+        d = asdict(self)
+        d.pop("state_dict")
+        return d
+
+
+# device & determinism ----------------------------------------------------------------------
+def resolve_device(name: str = "auto") -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    dev = torch.device(name)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ParameterError("device 'cuda' was asked for but no CUDA GPU is available; use --device auto or cpu")
+    return dev
+
+
+def cpu_threads(requested: int | None = None) -> int:
+    try:
+        avail = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - macOS
+        avail = os.cpu_count() or 1
+    return max(1, min(requested or avail, avail))
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % (2**32))
+    torch.manual_seed(seed)
+
+
+def setup_device(device: torch.device, threads: int | None) -> None:
+    if device.type == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+        torch.backends.cudnn.benchmark = True
+    else:
+        n = cpu_threads(threads)
+        if torch.get_num_threads() != n:
+            torch.set_num_threads(n)
+
+
+def _raise_compile_cache() -> None:
+    """Trials of different shapes recompile the same forward: keep them all instead of silently
+    falling back to eager after dynamo's default 8."""
+    import torch._dynamo.config as dcfg
+
+    for name in ("recompile_limit", "cache_size_limit"):
+        if hasattr(dcfg, name) and getattr(dcfg, name) < 64:
+            setattr(dcfg, name, 64)
+
+
+# measurements --------------------------------------------------------------------------------
+def example_input(model_cfg: ModelConfig, batch: int = 1, device: torch.device | str = "cpu") -> torch.Tensor:
+    if model_cfg.kind == "forecast":
+        return torch.randn(batch, model_cfg.lookback, model_cfg.n_channels, device=device)
+    return torch.randn(batch, model_cfg.n_channels, *model_cfg.image_size, device=device)
+
+
+def count_params(model: nn.Module) -> int:
+    return int(sum(p.numel() for p in model.parameters()))
+
+
+def count_flops(model: nn.Module, model_cfg: ModelConfig) -> int:
+    """Forward FLOPs of one sample (matmuls, convolutions, attention), by FlopCounterMode."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    was = model.training
+    model.eval()
+    x = example_input(model_cfg, 1, next(model.parameters()).device)
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        model(x)
+    model.train(was)
+    return int(counter.get_total_flops())
+
+
+def measure_latency(model: nn.Module, model_cfg: ModelConfig, device: torch.device, runs: int = 10) -> float:
+    """Median wall time (ms) of an eager forward pass on one sample, after 3 warm-up passes."""
+    was = model.training
+    model.eval()
+    x = example_input(model_cfg, 1, device)
+    times = []
+    with torch.no_grad():
+        for i in range(runs + 3):
+            if device.type == "cuda":
+                torch.cuda.synchronize(device)
+            t0 = time.perf_counter()
+            model(x)
+            if device.type == "cuda":
+                torch.cuda.synchronize(device)
+            if i >= 3:
+                times.append((time.perf_counter() - t0) * 1e3)
+    model.train(was)
+    return float(np.median(times))
+
+
+def peak_memory_mb(device: torch.device) -> float:
+    if device.type == "cuda":
+        return torch.cuda.max_memory_allocated(device) / 2**20
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # process high-water mark (Linux: KiB)
+
+
+def model_config_for(task: "ForecastTask | ImageTask", arch: dict[str, Any]) -> ModelConfig:
+    """A ModelConfig with the task's data shape and the architecture fields of ``arch``."""
+    base: dict[str, Any] = {"kind": task.kind, "n_channels": task.n_channels}
+    if task.kind == "forecast":
+        base["horizon"] = task.horizon
+    else:
+        base["image_size"] = task.image_size
+        base["n_classes"] = task.n_classes
+    return ModelConfig.from_dict({**base, **arch})
+
+
+# data on the device ----------------------------------------------------------------------------
+class _Data:
+    """The task's tensors on the device, and batch gathering that never leaves it."""
+
+    def __init__(self, task: "ForecastTask | ImageTask", model_cfg: ModelConfig, device: torch.device):
+        self.kind = task.kind
+        self.device = device
+        if task.kind == "forecast":
+            L, H = model_cfg.lookback, task.horizon
+            if model_cfg.horizon != H:
+                raise ParameterError(f"model horizon {model_cfg.horizon} differs from the task's {H}")
+            self.series = torch.as_tensor(task.data, device=device)  # (T, c)
+            self.offsets_in = torch.arange(-L, 0, device=device)  # (L,)
+            self.offsets_out = torch.arange(H, device=device)  # (H,)
+            self.index = {s: torch.as_tensor(task.starts(s, L), device=device) for s in ("train", "val", "test")}
+        else:
+            self.x = {s: torch.as_tensor(v, device=device) for s, v in task.x.items()}
+            self.y = {s: torch.as_tensor(v, device=device) for s, v in task.y.items()}
+            self.index = {s: torch.arange(len(v), device=device) for s, v in task.y.items()}
+
+    def size(self, split: str) -> int:
+        return int(self.index[split].shape[0])
+
+    def batch(self, split: str, rows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``rows`` (b,) positions in the split -> inputs, targets."""
+        ids = self.index[split][rows]
+        if self.kind == "forecast":
+            x = self.series[ids[:, None] + self.offsets_in[None, :]]  # (b, L, c)
+            y = self.series[ids[:, None] + self.offsets_out[None, :]]  # (b, H, c)
+            return x, y
+        return self.x[split][ids], self.y[split][ids]  # (b, C, H, W), (b,)
+
+
+# the loop ---------------------------------------------------------------------------------
+EpochCallback = Callable[[int, float], None]  # (epoch, validation metric); may raise to stop
+
+
+def train(
+    model_cfg: ModelConfig,
+    cfg: TrainConfig,
+    task: "ForecastTask | ImageTask",
+    on_epoch: EpochCallback | None = None,
+    model: nn.Module | None = None,
+) -> TrainResult:
+    """Train ``model_cfg`` on ``task``; ``on_epoch(epoch, val)`` after every epoch (pruning hook).
+
+    Raises TrainingFailed on a non-finite loss or out of memory (with the reason), after freeing
+    the GPU memory, so that a study can record it and go on.
+    """
+    cfg.validate()
+    model_cfg.validate()
+    if model_cfg.kind != task.kind:
+        raise ParameterError(f"a {model_cfg.kind} model cannot train on the {task.kind} task {task.name!r}")
+    device = resolve_device(cfg.device)
+    setup_device(device, cfg.threads)
+    seed_everything(cfg.seed)
+    t_start = time.perf_counter()
+    state: dict[str, Any] = {}
+    try:
+        return _train(model_cfg, cfg, task, on_epoch, model, device, t_start, state)
+    except (torch.OutOfMemoryError, MemoryError) as e:
+        state.clear()
+        _free(device)
+        raise TrainingFailed(
+            f"out of {'GPU' if device.type == 'cuda' else 'host'} memory at batch size {cfg.batch_size} "
+            f"({model_cfg.family}, width {model_cfg.width}, depth {model_cfg.depth}): {str(e).splitlines()[0]}"
+        ) from None
+
+
+def _free(device: torch.device) -> None:
+    import gc
+
+    gc.collect()
+    if device.type == "cuda":
+        torch.cuda.empty_cache()
+
+
+def _train(model_cfg, cfg, task, on_epoch, model, device, t_start, state) -> TrainResult:
+    if model is None:
+        model = build_model(model_cfg)
+    n_params = count_params(model)
+    flops = count_flops(model, model_cfg)
+    model.to(device)
+    latency = measure_latency(model, model_cfg, device, cfg.latency_runs) if cfg.latency_runs else None
+    data = _Data(task, model_cfg, device)
+    state["data"] = data
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
+
+    n_train = data.size("train")
+    bs = min(cfg.batch_size, n_train)
+    steps = n_train // bs
+    if cfg.steps_per_epoch:
+        steps = min(steps, cfg.steps_per_epoch)
+    total = steps * cfg.epochs
+    amp = (device.type == "cuda") if cfg.amp == "auto" else bool(cfg.amp)
+    do_compile = (
+        (device.type == "cuda" and total >= cfg.min_compile_steps) if cfg.compile == "auto" else bool(cfg.compile)
+    )
+    fwd = model
+    if do_compile:
+        _raise_compile_cache()
+        fwd = torch.compile(model, dynamic=False)
+
+    decay = [p for n, p in model.named_parameters() if p.ndim >= 2 and not n.endswith("pos")]
+    no_decay = [p for n, p in model.named_parameters() if not (p.ndim >= 2 and not n.endswith("pos"))]
+    opt = torch.optim.AdamW(
+        [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+        lr=cfg.lr,
+        fused=device.type == "cuda",
+    )
+    warm = max(1, int(cfg.warmup_frac * total))
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: (s + 1) / warm if s < warm else 0.5 * (1 + math.cos(math.pi * (s - warm) / max(1, total - warm)))
+    )
+    gen = torch.Generator(device=device)
+    gen.manual_seed(cfg.seed)
+
+    def loss_fn(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        if task.kind == "forecast":
+            return F.mse_loss(out.float(), y)
+        return F.cross_entropy(out.float(), y, label_smoothing=cfg.label_smoothing)
+
+    history: list[float] = []
+    best, best_epoch, best_state = math.inf, -1, None
+    train_s, seen = 0.0, 0
+    for epoch in range(cfg.epochs):
+        model.train()
+        t0 = time.perf_counter()
+        perm = torch.randperm(n_train, device=device, generator=gen)
+        loss_sum = torch.zeros((), device=device)
+        for i in range(steps):
+            x, y = data.batch("train", perm[i * bs : (i + 1) * bs])
+            with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=amp):
+                out = fwd(x)
+            loss = loss_fn(out, y)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            if cfg.grad_clip:
+                nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+            opt.step()
+            sched.step()
+            loss_sum += loss.detach()
+        train_loss = float(loss_sum) / max(steps, 1)  # the one host sync of the epoch
+        train_s += time.perf_counter() - t0
+        seen += steps * bs
+        if not math.isfinite(train_loss):
+            raise TrainingFailed(f"training loss became {train_loss} in epoch {epoch} (lr {cfg.lr:.3g}); stopped")
+        val = evaluate(fwd, data, "val", task.kind, cfg, amp, cap=cfg.eval_windows)["loss"]
+        if not math.isfinite(val):
+            raise TrainingFailed(f"validation loss became {val} in epoch {epoch} (lr {cfg.lr:.3g}); stopped")
+        history.append(val)
+        if val < best:
+            best, best_epoch = val, epoch
+            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            state["best"] = best_state
+        if on_epoch is not None:
+            on_epoch(epoch, val)
+
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    metrics: dict[str, float] = {}
+    if cfg.eval_test:
+        metrics.update({f"test_{k}": v for k, v in evaluate(fwd, data, "test", task.kind, cfg, amp).items()})
+    sps = seen / train_s if train_s > 0 else 0.0
+    mfu = None
+    if device.type == "cuda":
+        name = torch.cuda.get_device_name(device)
+        peak = next((v for k, v in PEAK_BF16_FLOPS.items() if k in name), None)
+        mfu = 3 * flops * sps / peak if peak else None
+    return TrainResult(
+        best_val=best,
+        best_epoch=best_epoch,
+        history=history,
+        metrics=metrics,
+        n_params=n_params,
+        flops_per_sample=flops,
+        latency_ms=latency,
+        wall_s=time.perf_counter() - t_start,
+        train_s=train_s,
+        samples_per_s=sps,
+        peak_mem_mb=peak_memory_mb(device),
+        device=str(device),
+        compiled=do_compile,
+        amp=amp,
+        mfu=mfu,
+        state_dict={k: v.detach().to("cpu") for k, v in model.state_dict().items()},
+    )
+
+
+@torch.no_grad()
+def evaluate(
+    fwd: Callable[[torch.Tensor], torch.Tensor],
+    data: _Data,
+    split: str,
+    kind: str,
+    cfg: TrainConfig,
+    amp: bool,
+    cap: int | None = None,
+) -> dict[str, float]:
+    """Metrics over ``split`` (every sample, or ``cap`` evenly spaced ones): forecast ``loss``
+    (= MSE) and ``mae`` on the standardised scale averaged over channels and windows; classify
+    ``loss`` (= cross-entropy) and ``acc``. Batches are padded to a fixed size (static shapes)."""
+    module = getattr(fwd, "_orig_mod", fwd)
+    was = module.training
+    module.eval()
+    n = data.size(split)
+    rows = torch.arange(n, device=data.device)
+    if cap is not None and cap < n:
+        rows = torch.linspace(0, n - 1, cap, device=data.device).round().long()
+    m = int(rows.shape[0])
+    eb = min(cfg.eval_batch_size, m)
+    sums = torch.zeros(2, device=data.device)
+    for i in range(0, m, eb):
+        j = torch.arange(i, i + eb, device=data.device)
+        valid = (j < m).float()  # (eb,) padding rows repeat the last sample and weigh 0
+        x, y = data.batch(split, rows[j.clamp(max=m - 1)])
+        with torch.autocast(device_type=data.device.type, dtype=torch.bfloat16, enabled=amp):
+            out = fwd(x)
+        out = out.float()
+        if kind == "forecast":
+            err = out - y  # (eb, H, c)
+            per = torch.stack([err.pow(2).mean(dim=(1, 2)), err.abs().mean(dim=(1, 2))])  # (2, eb)
+        else:
+            per = torch.stack([F.cross_entropy(out, y, reduction="none"), (out.argmax(-1) == y).float()])
+        sums += (per * valid).sum(dim=1)
+    module.train(was)
+    a, b = (sums / m).tolist()
+    return {"loss": a, "mae": b} if kind == "forecast" else {"loss": a, "acc": b}
+
+
+def predict(model: nn.Module, x: torch.Tensor, batch_size: int = 512) -> torch.Tensor:
+    """Eager inference in batches, no autocast: inputs on the model's device, float32 out."""
+    model.eval()
+    out = []
+    with torch.no_grad():
+        for i in range(0, x.shape[0], batch_size):
+            out.append(model(x[i : i + batch_size]).float())
+    return torch.cat(out) if out else torch.empty(0)
