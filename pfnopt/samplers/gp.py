@@ -9,11 +9,15 @@
   log-EI over the best FEASIBLE value plus ``sum_i log P(c_i <= 0)`` (BoTorch's
   ``LogConstrainedExpectedImprovement``); while nothing is feasible, the log probability of
   feasibility alone (``LogProbabilityOfFeasibility``). Without constraints it is ``ei``.
-* ``penalty``: one GP on ``y + rho * sum_i max(c_i, 0) / s_i`` and log-EI on it. ``s_i`` is the
-  largest ``|c_i|`` observed (so constraints in different units weigh alike, a violation of
-  the size of the largest one seen counting 1) and ``rho`` the observed range of the objective
-  ``max(y) - min(y)`` (1 when the range is 0), so the worst violation seen costs a whole
-  objective range. Weights are recomputed from the data at every suggestion.
+* ``penalty``: one GP on ``y + rho * sum_i max(c_i, 0) / s_i`` and log-EI on it, over the best
+  penalised value of a feasible trial (of any trial while none is feasible). ``s_i`` is the
+  largest ``|c_i|`` observed, so constraints in different units weigh alike (1 if all are 0).
+  ``rho = g * (max(y) - min(y))``: the objective's observed range (1 if it is 0) times a growth
+  factor ``g`` that follows Yu et al. (2024), the rule of pfnopt's PFN ``penalty``: 1 at first,
+  times 1.5 after every 5 model-based trials without improvement of the best feasible value.
+  Both are recomputed from the trial history at every suggestion (no stored state). The
+  penalty is linear (exact: for ``rho`` above the constraints' Lagrange multipliers the
+  penalised minimum is the constrained one); the growth is what gets it there.
 
 Why the analytic acquisitions: for one candidate at a time (``q = 1``) BoTorch's analytic
 LogEI/LogCEI are exact (no MC noise, no sigmoid relaxation of the feasibility indicator) and the
@@ -77,15 +81,35 @@ def call_seed(seed: int | None, number: int, space: SearchSpace) -> int | None:
     return int(np.random.SeedSequence([seed, number, salt]).generate_state(1)[0] & 0x7FFFFFFF)
 
 
-def penalised(y: np.ndarray, C: np.ndarray) -> np.ndarray:
-    """``y + rho * sum_i max(c_i, 0) / s_i`` (``n``), the rule of the module docstring."""
-    if C.shape[1] == 0 or y.size == 0:
-        return y.copy()
+def penalty_growth(obs: Observations, n_startup: int) -> float:
+    """The growth factor ``g``: 1, times 1.5 per 5 model-based trials without improvement.
+
+    The rule of ``pfnopt.samplers.pfn.penalty_weight`` (Yu et al. 2024); trials are taken in
+    number order and the first ``n_startup`` are the initial design.
+    """
+    g, stall, best = 1.0, 0, None
+    feasible = obs.feasible
+    for i, idx in enumerate(np.argsort(obs.numbers)):
+        improved = bool(feasible[idx]) and (best is None or obs.y[idx] < best)
+        if improved:
+            best = float(obs.y[idx])
+        if i < n_startup:
+            continue
+        stall = 0 if improved else stall + 1
+        if stall and stall % 5 == 0:
+            g *= 1.5
+    return g
+
+
+def penalised(y: np.ndarray, C: np.ndarray, growth: float = 1.0) -> tuple[np.ndarray, float]:
+    """``(y + rho * sum_i max(c_i, 0) / s_i, rho)`` with ``rho = growth * range(y)`` (module docstring)."""
+    span = float(np.ptp(y)) if y.size else 0.0
+    rho = growth * (span if span > 0 else 1.0)
+    if C.shape[1] == 0:
+        return y.copy(), rho
     scale = np.abs(C).max(axis=0)
     scale[scale <= 0] = 1.0
-    span = float(np.ptp(y))
-    rho = span if span > 0 else 1.0
-    return y + rho * (np.maximum(C, 0.0) / scale).sum(axis=1)
+    return y + rho * (np.maximum(C, 0.0) / scale).sum(axis=1), rho
 
 
 class GPSampler(BaseSampler):
@@ -145,30 +169,36 @@ class GPSampler(BaseSampler):
         with torch.random.fork_rng(devices=[]), blas_single_thread():
             if seed is not None:
                 torch.manual_seed(seed)
-            return self._propose(obs, usable, space, seed)
+            return self._propose(obs, usable, space, seed, n_startup)
 
     # the model-based step ---------------------------------------------------------------------
-    def _targets(self, obs: Observations, usable: np.ndarray) -> tuple[np.ndarray, str, float | None, int]:
+    def _targets(
+        self, obs: Observations, usable: np.ndarray, n_startup: int
+    ) -> tuple[np.ndarray, str, float | None, int]:
         """Model outputs ``Y`` (``n x k``, maximisation form), acquisition kind, ``best_f``, ``m``."""
         y, C = obs.y[usable], obs.C[usable]
+        feasible = np.all(C <= 0.0, axis=1)
         if self.method == "penalty":
-            neg = -penalised(y, C)
-            return neg[:, None], "logei", float(neg.max()), 0
+            pen, rho = penalised(y, C, penalty_growth(obs, n_startup))
+            self.record(penalty_rho=rho)
+            neg = -pen
+            return neg[:, None], "logei", float(neg[feasible].max() if feasible.any() else neg.max()), 0
         if self.method == "ei" or C.shape[1] == 0:
             return -y[:, None], "logei", float((-y).max()), 0
-        feasible = np.all(C <= 0.0, axis=1)
         Y = np.column_stack([-y, C])
         if feasible.any():
             return Y, "logcei", float((-y[feasible]).max()), C.shape[1]
         return Y, "logpof", None, C.shape[1]
 
-    def _propose(self, obs: Observations, usable: np.ndarray, space: SearchSpace, seed: int | None) -> dict[str, Any]:
+    def _propose(
+        self, obs: Observations, usable: np.ndarray, space: SearchSpace, seed: int | None, n_startup: int
+    ) -> dict[str, Any]:
         import torch
 
         from pfnopt.samplers import _botorch_fit as bf
 
         t0 = time.perf_counter()
-        Y, kind, best_f, m = self._targets(obs, usable)
+        Y, kind, best_f, m = self._targets(obs, usable, n_startup)
         X = torch.as_tensor(obs.X[usable], dtype=bf.DTYPE)
         model, fitted = bf.fit_model(X, torch.as_tensor(Y, dtype=bf.DTYPE), self.layout)
         t_fit = time.perf_counter() - t0
@@ -204,7 +234,7 @@ def _first_new(space: SearchSpace, cands: np.ndarray, taken: np.ndarray, failed:
     """Index of the first candidate (``b x d``) whose decoded point is new, or None."""
     if cands.shape[0] == 0:
         return None
-    snapped = space.round_trip(cands)
+    snapped = space.snap(cands)  # vectorised round_trip
     for i, u in enumerate(snapped):
         if taken.shape[0] and np.any(np.all(np.abs(taken - u) <= 1e-9, axis=1)):
             continue

@@ -134,14 +134,49 @@ def test_cei_maximises_feasibility_while_nothing_is_feasible():
     assert 0.0 <= t.diagnostics["prob_feasible"] <= 1.0
 
 
-def test_penalty_weight_rule():
-    from pfnopt.samplers.gp import penalised
+def test_penalty_rule():
+    from pfnopt.samplers.gp import penalised, penalty_growth
+    from pfnopt.samplers.observations import Observations
 
     y = np.array([1.0, 3.0, 2.0])
-    C = np.array([[-1.0, 0.0], [2.0, -4.0], [1.0, 4.0]])
-    # rho = range(y) = 2; scales = max |c_i| = (2, 4)
-    np.testing.assert_allclose(penalised(y, C), [1.0, 3.0 + 2 * (2 / 2), 2.0 + 2 * (1 / 2 + 4 / 4)])
-    np.testing.assert_allclose(penalised(y, np.zeros((3, 0))), y)
+    C = np.array([[-1.0, 0.0], [2.0, -4.0], [1.0, 2.0]])
+    # rho = growth * range(y) = 1.5 * 2; scales = max |c_i| = (2, 4)
+    pen, rho = penalised(y, C, 1.5)
+    assert rho == 3.0
+    np.testing.assert_allclose(pen, [1.0, 3.0 + 3 * (2 / 2), 2.0 + 3 * (1 / 2 + 2 / 4)])
+    np.testing.assert_allclose(penalised(y, np.zeros((3, 0)))[0], y)
+
+    def obs(ys, feasible):
+        n = len(ys)
+        C = np.where(np.asarray(feasible)[:, None], -1.0, 1.0)
+        return Observations(
+            np.zeros((n, 1)), np.asarray(ys, float), C, np.zeros((0, 1)), np.zeros((0, 1)), np.arange(n)
+        )
+
+    # 2 startup trials, then 10 model-based trials without improvement: two 1.5x steps
+    assert penalty_growth(obs([5.0, 4.0] + [9.0] * 10, [True] * 12), 2) == 1.5**2
+    # an improvement resets the stall count
+    assert penalty_growth(obs([5.0, 4.0] + [9.0] * 4 + [3.0] + [9.0] * 4, [True] * 11), 2) == 1.0
+    # infeasible "improvements" do not count
+    assert penalty_growth(obs([5.0, 4.0] + [1.0] * 5, [True, True] + [False] * 5), 2) == 1.5
+
+
+def test_penalty_growth_is_the_pfn_rule():
+    """gp-penalty and the PFN sampler's penalty grow their weight by the same rule."""
+    pfn = pytest.importorskip("pfnopt.samplers.pfn")
+    if not hasattr(pfn, "penalty_weight"):
+        pytest.skip("pfnopt.samplers.pfn has no penalty_weight")
+    from pfnopt.samplers.gp import penalty_growth
+    from pfnopt.samplers.observations import Observations
+
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        n = int(rng.integers(3, 40))
+        C = rng.normal(size=(n, 2)) - 0.5
+        o = Observations(
+            np.zeros((n, 1)), rng.normal(size=n), C, np.zeros((0, 1)), np.zeros((0, 1)), rng.permutation(n)
+        )
+        assert penalty_growth(o, 3) == pfn.penalty_weight(o, 3)
 
 
 # --- failures, NaN, pending points -----------------------------------------------------------
