@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -17,27 +16,37 @@ EXAMPLE = (
 def pretrain(
     preset: str = typer.Option("small", "--preset", help="Named training config: small (CPU default) or base (GPU)."),
     out: Path = typer.Option(..., "--out", help="Run directory (latest/ and best/ checkpoints are written there)."),
-    steps: Optional[int] = typer.Option(None, "--steps", help="Optimizer steps (default: the preset's).", min=1),
+    steps: int | None = typer.Option(None, "--steps", help="Optimizer steps (default: the preset's).", min=1),
     resume: bool = typer.Option(False, "--resume", help="Continue from OUT/latest if it exists."),
     seed: int = typer.Option(0, "--seed", help="Random seed of prior sampling and initialisation."),
     device: str = typer.Option("auto", "--device", help="auto, cpu, cuda or cuda:N."),
-    export: Optional[Path] = typer.Option(
+    export: Path | None = typer.Option(
         None, "--export", help="Copy the best checkpoint here whenever it improves (e.g. the packaged default)."
     ),
-    threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads for torch (default: the preset's).", min=1),
-    max_minutes: Optional[float] = typer.Option(None, "--max-minutes", help="Stop (and checkpoint) after this long."),
+    threads: int | None = typer.Option(None, "--threads", help="CPU threads for torch (default: the preset's).", min=1),
+    max_minutes: float | None = typer.Option(None, "--max-minutes", help="Stop (and checkpoint) after this long."),
 ) -> None:
     """Pre-train the PFN surrogate; checkpoints are safetensors + JSON, resumable after interruption.
 
     Example: pfnopt pretrain --preset small --out runs/pfn-small --export pfnopt/surrogate/checkpoints/default --resume
     """
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
     from pfnopt.surrogate.errors import CheckpointError
-    from pfnopt.surrogate.train import PRESETS, preset as make_preset, train
+    from pfnopt.surrogate.train import PRESETS, train
+    from pfnopt.surrogate.train import preset as make_preset
 
     if preset not in PRESETS:
-        raise typer.BadParameter(f"{preset!r} is not a preset; allowed: {', '.join(sorted(PRESETS))}", param_hint="--preset")
+        raise typer.BadParameter(
+            f"{preset!r} is not a preset; allowed: {', '.join(sorted(PRESETS))}", param_hint="--preset"
+        )
     overrides: dict = {"seed": seed, "device": device}
     if steps is not None:
         overrides["steps"] = steps

@@ -97,13 +97,11 @@ def nll(logits: Tensor, borders: Tensor, y: Tensor) -> Tensor:
     return -log_prob(logits, borders, y)
 
 
-def mean(logits: Tensor, borders: Tensor) -> Tensor:
-    """Predictive mean: ``...``."""
-    p = bucket_probs(logits)
-    b = borders.to(p.dtype)
-    mids = 0.5 * (b[..., 1:] + b[..., :-1])
+def _bucket_means(b: Tensor) -> Tensor:
+    """Per-bucket means ``... x K`` (tails: half-normal means)."""
     s_left, s_right = _tail_scales(b)
-    mids = torch.cat(
+    mids = 0.5 * (b[..., 1:] + b[..., :-1])
+    return torch.cat(
         [
             (b[..., 1] - s_left * _SQRT_2_OVER_PI).unsqueeze(-1),
             mids[..., 1:-1],
@@ -111,51 +109,69 @@ def mean(logits: Tensor, borders: Tensor) -> Tensor:
         ],
         dim=-1,
     )
-    return (p * mids).sum(-1)
 
 
-def variance(logits: Tensor, borders: Tensor) -> Tensor:
-    """Predictive variance: ``...``."""
-    p = bucket_probs(logits)
-    b = borders.to(p.dtype)
-    m = mean(logits, borders)
+def _bucket_second_moments(b: Tensor) -> Tensor:
+    """Per-bucket ``E[y^2]`` ``... x K``."""
     lo, hi = b[..., :-1], b[..., 1:]
     second = (lo**2 + lo * hi + hi**2) / 3.0
     s_left, s_right = _tail_scales(b)
     hn_var = 1.0 - 2.0 / math.pi
     ml = b[..., 1] - s_left * _SQRT_2_OVER_PI
     mr = b[..., -2] + s_right * _SQRT_2_OVER_PI
-    second = torch.cat(
+    return torch.cat(
+        [(ml**2 + hn_var * s_left**2).unsqueeze(-1), second[..., 1:-1], (mr**2 + hn_var * s_right**2).unsqueeze(-1)],
+        dim=-1,
+    )
+
+
+def _weighted(p: Tensor, per_bucket: Tensor) -> Tensor:
+    """``sum_k p[..., k] * per_bucket[..., k]`` with a matmul when ``per_bucket`` is one vector."""
+    if per_bucket.dim() == 1:
+        return p @ per_bucket
+    return (p * per_bucket).sum(-1)
+
+
+def mean(logits: Tensor, borders: Tensor, probs: Tensor | None = None) -> Tensor:
+    """Predictive mean: ``...`` (``probs``: precomputed ``bucket_probs(logits)``)."""
+    p = bucket_probs(logits) if probs is None else probs
+    return _weighted(p, _bucket_means(borders.to(p.dtype)))
+
+
+def variance(logits: Tensor, borders: Tensor, probs: Tensor | None = None) -> Tensor:
+    """Predictive variance: ``...``. Accurate when the borders are on a standardised scale."""
+    p = bucket_probs(logits) if probs is None else probs
+    b = borders.to(p.dtype)
+    m = _weighted(p, _bucket_means(b))
+    return (_weighted(p, _bucket_second_moments(b)) - m**2).clamp_min(0.0)
+
+
+def cdf(logits: Tensor, borders: Tensor, v: Tensor, probs: Tensor | None = None) -> Tensor:
+    """``P(y <= v)`` for ``v`` broadcast with ``logits[..., 0]``: ``...``."""
+    p = bucket_probs(logits) if probs is None else probs
+    b = borders.to(p.dtype)
+    v = torch.as_tensor(v, dtype=p.dtype, device=p.device)
+    vv = v.unsqueeze(-1)
+    lo, hi = b[..., :-1], b[..., 1:]
+    frac = ((vv - lo) / (hi - lo)).clamp(0.0, 1.0)
+    s_left, s_right = _tail_scales(b)
+    f_left = torch.where(v < b[..., 1], 2.0 * _norm_cdf(-(b[..., 1] - v) / s_left), torch.ones_like(v))
+    f_right = torch.where(v > b[..., -2], 2.0 * _norm_cdf((v - b[..., -2]) / s_right) - 1.0, torch.zeros_like(v))
+    shape = torch.broadcast_shapes(f_left.shape, frac.shape[:-1])
+    frac = torch.cat(
         [
-            (ml**2 + hn_var * s_left**2).unsqueeze(-1),
-            second[..., 1:-1],
-            (mr**2 + hn_var * s_right**2).unsqueeze(-1),
+            f_left.expand(shape).unsqueeze(-1),
+            frac.expand(*shape, frac.shape[-1])[..., 1:-1],
+            f_right.expand(shape).unsqueeze(-1),
         ],
         dim=-1,
     )
-    return ((p * second).sum(-1) - m**2).clamp_min(0.0)
+    return _weighted(p, frac).clamp(0.0, 1.0) if frac.dim() > 1 else (p @ frac).clamp(0.0, 1.0)
 
 
-def cdf(logits: Tensor, borders: Tensor, v: Tensor) -> Tensor:
-    """``P(y <= v)`` for ``v`` broadcast with ``logits[..., 0]``: ``...``."""
-    p = bucket_probs(logits)
-    b = borders.to(p.dtype)
-    v = v.to(p.dtype).unsqueeze(-1)
-    lo, hi = b[..., :-1], b[..., 1:]
-    frac = ((v - lo) / (hi - lo)).clamp(0.0, 1.0)
-    s_left, s_right = _tail_scales(b)
-    vv = v.squeeze(-1)
-    f_left = torch.where(vv < b[..., 1], 2.0 * _norm_cdf(-(b[..., 1] - vv) / s_left), torch.ones_like(vv))
-    f_right = torch.where(
-        vv > b[..., -2], 2.0 * _norm_cdf((vv - b[..., -2]) / s_right) - 1.0, torch.zeros_like(vv)
-    )
-    frac = torch.cat([f_left.unsqueeze(-1), frac[..., 1:-1], f_right.unsqueeze(-1)], dim=-1)
-    return (p * frac).sum(-1).clamp(0.0, 1.0)
-
-
-def quantile(logits: Tensor, borders: Tensor, q: Tensor) -> Tensor:
+def quantile(logits: Tensor, borders: Tensor, q: Tensor, probs: Tensor | None = None) -> Tensor:
     """The ``q``-quantile (``q`` in (0, 1), broadcast with ``logits[..., 0]``): ``...``."""
-    p = bucket_probs(logits)
+    p = bucket_probs(logits) if probs is None else probs
     b = borders.to(p.dtype)
     q = torch.as_tensor(q, dtype=p.dtype, device=p.device)
     shape = torch.broadcast_shapes(p.shape[:-1], q.shape)
@@ -216,17 +232,17 @@ def _ei_terms(b: Tensor, best: Tensor) -> tuple[Tensor, Tensor]:
     return ei, log_ei
 
 
-def expected_improvement(logits: Tensor, borders: Tensor, best: Tensor) -> Tensor:
+def expected_improvement(logits: Tensor, borders: Tensor, best: Tensor, probs: Tensor | None = None) -> Tensor:
     """``E[max(best - y, 0)]`` (improvement below ``best``, i.e. minimisation): ``...``.
 
     The per-bucket terms are computed in float64 at the shape of ``best`` (e.g. one value per output), then
     weighted by the bucket masses, so a scalar or per-output ``best`` costs one pass over the logits."""
-    p = bucket_probs(_float(logits))
+    p = bucket_probs(_float(logits)) if probs is None else probs
     best = torch.as_tensor(best, dtype=torch.float64, device=p.device)
     b = borders.to(torch.float64)
     shape = torch.broadcast_shapes(best.shape, b.shape[:-1])
     ei, _ = _ei_terms(b.expand(*shape, b.shape[-1]), best.expand(shape))
-    return (p * ei.to(p.dtype)).sum(-1)
+    return _weighted(p, ei.to(p.dtype))
 
 
 def log_expected_improvement(logits: Tensor, borders: Tensor, best: Tensor) -> Tensor:

@@ -79,7 +79,9 @@ def save_checkpoint(
     directory.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
     if dtype is not None:
-        state = {k: (v.to(dtype) if v.is_floating_point() and not k.endswith("borders") else v) for k, v in state.items()}
+        state = {
+            k: (v.to(dtype) if v.is_floating_point() and not k.endswith("borders") else v) for k, v in state.items()
+        }
     tmp = directory / (WEIGHTS + ".tmp")
     save_file(state, str(tmp), metadata={"format": FORMAT})
     os.replace(tmp, directory / WEIGHTS)

@@ -42,6 +42,7 @@ class Posterior:
         self.scale = scale.to(device=logits.device, dtype=torch.float64)
         self._kind = kind  # "numpy" or "torch": what the statistics are returned as
         self._dtype = dtype or torch.float32
+        self._probs: Tensor | None = None
 
     # --- conversion -------------------------------------------------------------------------------------
     def _out(self, t: Tensor):
@@ -78,8 +79,10 @@ class Posterior:
 
     @property
     def probs(self) -> Tensor:
-        """Bucket masses ``... x q x m x K`` (torch)."""
-        return bar.bucket_probs(self.logits)
+        """Bucket masses ``... x q x m x K`` (torch; computed once)."""
+        if self._probs is None:
+            self._probs = bar.bucket_probs(self.logits)
+        return self._probs
 
     def user_borders(self) -> Tensor:
         """``m x K+1`` bucket borders in user units (float64)."""
@@ -89,17 +92,17 @@ class Posterior:
     @property
     def mean(self):
         """Predictive mean, ``... x q x m``."""
-        return self._out(self.loc + self.scale * bar.mean(self.logits, self.borders).double())
+        return self._out(self.loc + self.scale * bar.mean(self.logits, self.borders, self.probs).double())
 
     @property
     def variance(self):
         """Predictive variance, ``... x q x m`` (observation noise included)."""
-        return self._out(self.scale**2 * bar.variance(self.logits, self.borders).double())
+        return self._out(self.scale**2 * bar.variance(self.logits, self.borders, self.probs).double())
 
     @property
     def stddev(self):
         """Predictive standard deviation, ``... x q x m``."""
-        return self._out(self.scale * bar.variance(self.logits, self.borders).double().sqrt())
+        return self._out(self.scale * bar.variance(self.logits, self.borders, self.probs).double().sqrt())
 
     # --- densities and probabilities --------------------------------------------------------------------
     def log_prob(self, Y):
@@ -110,14 +113,14 @@ class Posterior:
     def cdf(self, v):
         """``P(y <= v)``; ``v`` scalar, ``m`` or ``... x q x m``. E.g. ``cdf(0.0)[..., j]`` is the probability that
         constraint ``j`` is satisfied (``g_j <= 0``). Returns ``... x q x m``."""
-        return self._out(bar.cdf(self.logits, self.borders, self._norm(v, "v").float()))
+        return self._out(bar.cdf(self.logits, self.borders, self._norm(v, "v").float(), self.probs))
 
     def quantile(self, p):
         """The ``p``-quantile, ``p`` in (0, 1) (scalar, ``m`` or ``... x q x m``): ``... x q x m``."""
         pt = self._in(p, "p")
         if ((pt <= 0) | (pt >= 1)).any():
             raise InputValueError(f"p={p!r} must lie strictly between 0 and 1")
-        z = bar.quantile(self.logits, self.borders, pt.float())
+        z = bar.quantile(self.logits, self.borders, pt.float(), self.probs)
         return self._out(self.loc + self.scale * z.double())
 
     # --- acquisition ingredients (minimisation) -----------------------------------------------------------
@@ -125,7 +128,7 @@ class Posterior:
         """Expected improvement below ``best``: ``E[max(best - y, 0)]``, exact on the bars. ``best`` scalar,
         ``m`` or ``... x q x m``. Returns ``... x q x m``."""
         z = self._norm(best, "best")
-        return self._out(self.scale * bar.expected_improvement(self.logits, self.borders, z).double())
+        return self._out(self.scale * bar.expected_improvement(self.logits, self.borders, z, self.probs).double())
 
     def log_ei(self, best):
         """``log`` of ``ei(best)``, finite (not ``-inf``) far from ``best``: ``... x q x m``."""
@@ -147,8 +150,8 @@ class Posterior:
     def _bound(self, beta: float, sign: float):
         if not isinstance(beta, (int, float)) or beta < 0:
             raise InputValueError(f"beta={beta!r} must be a number >= 0")
-        m = bar.mean(self.logits, self.borders).double()
-        s = bar.variance(self.logits, self.borders).double().sqrt()
+        m = bar.mean(self.logits, self.borders, self.probs).double()
+        s = bar.variance(self.logits, self.borders, self.probs).double().sqrt()
         return self._out(self.loc + self.scale * (m + sign * math.sqrt(beta) * s))
 
     def sample(self, k: int = 1, seed: int | None = None):

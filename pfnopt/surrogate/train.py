@@ -46,8 +46,11 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_BAG = {
     "name": "bag",
-    "components": [GPPrior().to_dict(), {"name": "mlp", "p_clustered": 0.3, "p_irrelevant": 0.3},
-                   {"name": "steps", "p_clustered": 0.3, "p_irrelevant": 0.3}],
+    "components": [
+        GPPrior().to_dict(),
+        {"name": "mlp", "p_clustered": 0.3, "p_irrelevant": 0.3},
+        {"name": "steps", "p_clustered": 0.3, "p_irrelevant": 0.3},
+    ],
     "weights": [0.8, 0.1, 0.1],
 }
 

@@ -36,8 +36,18 @@ def test_numpy_in_numpy_out(pfn):
     x, y, xn = _data()
     post = pfn.posterior(x, y, xn)
     assert isinstance(post, Posterior)
-    for v in (post.mean, post.variance, post.cdf(0.0), post.quantile(0.5), post.ei(0.0), post.log_ei(0.0),
-              post.pi(0.0), post.ucb(2.0), post.lcb(2.0), post.log_prob(np.zeros((9, 2)))):
+    for v in (
+        post.mean,
+        post.variance,
+        post.cdf(0.0),
+        post.quantile(0.5),
+        post.ei(0.0),
+        post.log_ei(0.0),
+        post.pi(0.0),
+        post.ucb(2.0),
+        post.lcb(2.0),
+        post.log_prob(np.zeros((9, 2))),
+    ):
         assert isinstance(v, np.ndarray) and v.shape == (9, 2)
     assert post.sample(4, seed=0).shape == (4, 9, 2)
 

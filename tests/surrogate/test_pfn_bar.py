@@ -75,7 +75,9 @@ def test_ei_and_log_ei_match_integration(dist):
 def test_log_ei_stays_finite_far_below_the_data():
     borders = torch.linspace(-1.0, 1.0, 9, dtype=torch.float64)
     logits = torch.zeros(8, dtype=torch.float64)
-    vals = bar.log_expected_improvement(logits, borders, torch.tensor([-3.0, -10.0, -30.0, -100.0], dtype=torch.float64))
+    vals = bar.log_expected_improvement(
+        logits, borders, torch.tensor([-3.0, -10.0, -30.0, -100.0], dtype=torch.float64)
+    )
     assert torch.isfinite(vals).all()
     assert (vals.diff() < 0).all()  # decreasing as best moves further below
     # the left tail is a half-normal: EI(best) must match its closed form

@@ -68,7 +68,9 @@ def test_shared_context_inputs_broadcast_over_outputs(model):
     with torch.no_grad():
         a = model.predict(model.encode_context(x, y, torch.tensor([4])), xn, torch.tensor([4]))
         b = model.predict(
-            model.encode_context(x.expand(3, -1, -1), y, torch.tensor([4] * 3)), xn.expand(3, -1, -1), torch.tensor([4] * 3)
+            model.encode_context(x.expand(3, -1, -1), y, torch.tensor([4] * 3)),
+            xn.expand(3, -1, -1),
+            torch.tensor([4] * 3),
         )
     assert a.shape == (3, 5, 16)
     assert torch.allclose(a, b, atol=1e-6)

@@ -28,9 +28,7 @@ class PriorBag(Prior):
     def sample(self, batch_size, n_points, d_max, generator, device="cpu", d=None) -> Batch:
         draw = torch.multinomial(self.weights.float(), batch_size, replacement=True, generator=generator)
         counts = torch.bincount(draw, minlength=len(self.priors)).tolist()
-        parts = [
-            p.sample(c, n_points, d_max, generator, device, d) for p, c in zip(self.priors, counts) if c > 0
-        ]
+        parts = [p.sample(c, n_points, d_max, generator, device, d) for p, c in zip(self.priors, counts) if c > 0]
         x = torch.cat([b.x for b in parts])
         y = torch.cat([b.y for b in parts])
         dd = torch.cat([b.d for b in parts])

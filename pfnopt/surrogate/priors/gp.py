@@ -115,10 +115,12 @@ class GPPrior(Prior):
         return {
             "d": d,
             "relevant": relevance_mask(d, d_max, c.p_irrelevant, generator),
-            "lengthscale": gamma(c.lengthscale_concentration, c.lengthscale_rate, (b, d_max), generator, device)
-            .clamp_min(1e-3),
-            "outputscale": gamma(c.outputscale_concentration, c.outputscale_rate, (b,), generator, device)
-            .clamp_min(1e-4),
+            "lengthscale": gamma(
+                c.lengthscale_concentration, c.lengthscale_rate, (b, d_max), generator, device
+            ).clamp_min(1e-3),
+            "outputscale": gamma(c.outputscale_concentration, c.outputscale_rate, (b,), generator, device).clamp_min(
+                1e-4
+            ),
             "noise": torch.exp(c.noise_log_mean + c.noise_log_std * torch.randn(b, generator=generator, device=device)),
             "kernel": kid_allowed[pick],
             "warp_on": uniform((b,), generator, device) < c.p_warp,
