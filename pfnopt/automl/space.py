@@ -17,7 +17,7 @@ Validity by construction: widths are multiples of 32 and heads are 1, 2, 4 or 8,
 is divisible by every head count; the patch stride is a fraction of the patch length; image patch
 sizes divide the image. A user who extends the space past that (width step 16 with 32 heads) gets
 the rule checked before training: an invalid architecture is a violated constraint, told to the
-sampler without training (see :mod:`pfnopt.automl.search`).
+sampler without training (see :mod:`pfnopt.automl.searcher`).
 
 Restrict or extend in Python (``space.restrict(families=[...])``, ``space.set(name, dist)``,
 ``space.fix(name, value)``) or from a JSON/YAML file (:func:`load_space_file`)::

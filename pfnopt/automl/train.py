@@ -157,9 +157,10 @@ def _raise_compile_cache() -> None:
 
 # measurements --------------------------------------------------------------------------------
 def example_input(model_cfg: ModelConfig, batch: int = 1, device: torch.device | str = "cpu") -> torch.Tensor:
+    """A zero input of ``batch`` samples (zeros: measuring must not consume the random stream)."""
     if model_cfg.kind == "forecast":
-        return torch.randn(batch, model_cfg.lookback, model_cfg.n_channels, device=device)
-    return torch.randn(batch, model_cfg.n_channels, *model_cfg.image_size, device=device)
+        return torch.zeros(batch, model_cfg.lookback, model_cfg.n_channels, device=device)
+    return torch.zeros(batch, model_cfg.n_channels, *model_cfg.image_size, device=device)
 
 
 def count_params(model: nn.Module) -> int:
@@ -264,6 +265,9 @@ def train(
 ) -> TrainResult:
     """Train ``model_cfg`` on ``task``; ``on_epoch(epoch, val)`` after every epoch (pruning hook).
 
+    ``model``: an already built model of ``model_cfg`` (built right after ``seed_everything(cfg.seed)``
+    to get the same initial weights as when it is built here).
+
     Raises TrainingFailed on a non-finite loss or out of memory (with the reason), after freeing
     the GPU memory, so that a study can record it and go on.
     """
@@ -335,6 +339,7 @@ def _train(model_cfg, cfg, task, on_epoch, model, device, t_start, state) -> Tra
     )
     gen = torch.Generator(device=device)
     gen.manual_seed(cfg.seed)
+    torch.manual_seed(cfg.seed + 1)  # dropout stream: the same whether the model was built here or passed in
 
     def loss_fn(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         if task.kind == "forecast":

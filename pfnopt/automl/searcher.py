@@ -1,0 +1,313 @@
+"""AutoML search: every candidate architecture is a trial of a pfnopt study, trained for real.
+
+``search(task, n_trials, sampler)`` builds the task and its conditional space, creates (or
+loads) a study and runs ``study.optimize`` with an objective that
+
+1. suggests the family and only its parameters (:meth:`AutoMLSpace.suggest`);
+2. checks the constraints known before training: the architecture's validity, and the user's
+   ``max_params``, ``max_flops`` (forward FLOPs per sample) and ``max_latency_ms`` (measured,
+   batch 1, on the training device). Each is told as a constraint value ``value / limit - 1``
+   (feasible iff <= 0; the validity constraint is -1 or +1) through ``trial.set_constraints``,
+   the same machinery as engineering BO. A candidate that breaks one is NOT trained: the trial
+   completes at once with the loss of the trivial predictor (the last-value forecast's validation
+   MSE, or ``log(n_classes)``), so it is never the best, it is on the scale of real losses (a
+   surrogate is not thrown off by a 1e9), and constraint-aware samplers learn where the boundary
+   is from the constraint values;
+3. otherwise trains with :func:`pfnopt.automl.train.train`, reporting the validation metric
+   every epoch (``trial.report``) so that pruners act, and records n_params, FLOPs, wall time,
+   samples/s, peak memory, latency and test metrics as trial attributes;
+4. turns a NaN loss or an out-of-memory error into a FAILED trial whose user attribute
+   ``fail_reason`` says why (``TrainingFailed`` is passed in ``catch``), and the study goes on.
+
+The study keeps what is needed to rebuild the task and retrain any trial in its user attribute
+``automl`` (task spec, space, train config, constraints, seed), so ``pfnopt automl export`` works
+from the storage alone. With ``artifact_dir``, the weights of the best trial so far are saved
+there as they appear (safetensors + JSON), so export needs no retraining.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from dataclasses import asdict, replace
+from pathlib import Path
+from typing import Any, Mapping
+
+from pfnopt.automl.space import (
+    AutoMLSpace,
+    apply_overrides,
+    architecture_violations,
+    default_space,
+    load_space_file,
+    to_configs,
+)
+from pfnopt.automl.tasks import ForecastTask, ImageTask, get_task
+from pfnopt.exceptions import NoFeasibleTrialError, ParameterError, TrialPruned
+
+
+class SearchMonitor:
+    """Hooks for a progress display; the default does nothing. Called from the optimize thread."""
+
+    def trial_started(self, number: int, params: Mapping[str, Any]) -> None:
+        pass
+
+    def epoch_done(self, number: int, epoch: int, value: float) -> None:
+        pass
+
+    def trial_finished(self, study: Any, frozen: Any) -> None:
+        pass
+
+
+def _resolve_task(task: Any, data: Any, target: str | None, horizon: int | None) -> "ForecastTask | ImageTask":
+    if isinstance(task, (ForecastTask, ImageTask)):
+        return task
+    if not isinstance(task, str):
+        raise ParameterError(f"task must be a task name or a ForecastTask/ImageTask, got {task!r}")
+    return get_task(task, data=data, target=target, horizon=horizon)
+
+
+def _resolve_space(task: Any, space: Any) -> AutoMLSpace:
+    if isinstance(space, AutoMLSpace):
+        if space.kind != task.kind:
+            raise ParameterError(f"a {space.kind} space cannot search the {task.kind} task {task.name!r}")
+        return space
+    base = default_space(task)
+    if space is None:
+        return base
+    if isinstance(space, (str, Path)):
+        return load_space_file(space, base)
+    if isinstance(space, Mapping):
+        return apply_overrides(base, space)
+    raise ParameterError(f"space must be an AutoMLSpace, a mapping of overrides or a file path, got {space!r}")
+
+
+def can_be_invalid(space: AutoMLSpace, task: Any) -> bool:
+    """Whether some point of ``space`` is an architecture that cannot be built (then a validity
+    constraint is told with every trial). False for the default spaces."""
+    from pfnopt.space import Categorical, Int
+
+    def values(name: str) -> list[Any]:
+        if name in space.fixed:
+            return [space.fixed[name]]
+        d = space.params.get(name)
+        if isinstance(d, Categorical):
+            return list(d.choices)
+        if isinstance(d, Int) and (d.high - d.low) // d.step < 10_000:
+            return list(range(d.low, d.high + 1, d.step))
+        return []
+
+    fams = set(space.families)
+    if fams & {"patchtst", "vit"} and any(w % h for w in values("width") for h in values("heads")):
+        return True
+    if task.kind == "forecast" and fams & {"patchtst", "tsmixer"}:
+        lbs = values("lookback") or [task.max_lookback]
+        if max(values("patch_len") or [0]) > min(lbs):
+            return True
+    if task.kind == "classify" and max(values("patch_size") or [0]) > max(task.image_size):
+        return True
+    return False
+
+
+def trivial_loss(task: Any, lookback: int) -> float:
+    """The validation loss of a model that learned nothing (the rejected trial's value)."""
+    if task.kind == "forecast":
+        return task.naive_mse("val", min(max(int(lookback), 1), task.max_lookback))
+    return math.log(task.n_classes)
+
+
+def search(
+    task: "str | ForecastTask | ImageTask",
+    n_trials: int | None = 20,
+    sampler: Any = "tpe",
+    *,
+    pruner: Any = None,
+    space: Any = None,
+    train_config: Any = None,
+    max_params: float | None = None,
+    max_flops: float | None = None,
+    max_latency_ms: float | None = None,
+    study_name: str | None = None,
+    storage: Any = None,
+    load_if_exists: bool = False,
+    seed: int = 0,
+    device: str = "auto",
+    timeout: float | None = None,
+    artifact_dir: str | Path | None = None,
+    monitor: SearchMonitor | None = None,
+    data: Any = None,
+    target: str | None = None,
+    horizon: int | None = None,
+):  # -> pfnopt.Study
+    """Search the patch-model family on ``task``; returns the study.
+
+    Example::
+
+        import pfnopt.automl as automl
+        study = automl.search("digits", n_trials=20, sampler="tpe",
+                              train_config=automl.TrainConfig(epochs=5), max_params=50_000)
+        study.best_trial.params, study.best_trial.user_attrs["test_acc"]
+
+    ``task``: a name (etth1, etth2, csv, synthetic, digits, mnist, npy; ``data``/``target``/
+    ``horizon`` as for :func:`pfnopt.automl.tasks.get_task`) or a task object. ``space``: None
+    (the default space), an :class:`AutoMLSpace`, a dict of overrides or a JSON/YAML file.
+    ``train_config``: a :class:`TrainConfig` (epochs, steps per epoch, ...); lr, weight decay,
+    batch size and label smoothing come from the space. ``sampler``/``pruner``: names
+    (``"pfn"``, ``"tpe"``, ``"random"``, ``"sobol"``; ``"median"``) or instances.
+    """
+    import pfnopt
+    from pfnopt.automl.train import TrainConfig, TrainingFailed
+    from pfnopt.pruners import MedianPruner
+    from pfnopt.samplers import get_sampler
+
+    task = _resolve_task(task, data, target, horizon)
+    space = _resolve_space(task, space)
+    base_tc = train_config if train_config is not None else TrainConfig()
+    base_tc = replace(base_tc, device=device if device != "auto" else base_tc.device, seed=seed).validate()
+    limits = {"params": max_params, "flops": max_flops, "latency_ms": max_latency_ms}
+    for k, v in limits.items():
+        if v is not None and not (isinstance(v, (int, float)) and v > 0):
+            raise ParameterError(f"max_{k} must be a positive number, got {v!r}")
+    names = [k for k, v in limits.items() if v is not None]
+    if can_be_invalid(space, task):
+        names.append("valid")
+    if isinstance(pruner, str) and pruner == "median":
+        pruner = MedianPruner(n_startup_trials=5, n_warmup_steps=1)
+    study = pfnopt.create_study(
+        study_name=study_name or f"automl-{task.name}-{uuid.uuid4().hex[:8]}",
+        storage=storage,
+        sampler=get_sampler(sampler, seed=seed) if isinstance(sampler, str) or sampler is None else sampler,
+        pruner=pruner,
+        direction="minimize",
+        load_if_exists=load_if_exists,
+    )
+    meta = {
+        "task": task.spec,
+        "kind": task.kind,
+        "space": space.to_json(),
+        "train_config": asdict(base_tc),
+        "limits": {k: v for k, v in limits.items() if v is not None},
+        "constraint_names": names,
+        "seed": seed,
+        "sampler": sampler if isinstance(sampler, str) else type(sampler).__name__,
+    }
+    old = study.user_attrs.get("automl")
+    if old is not None and (old["task"] != meta["task"] or old["constraint_names"] != names):
+        raise ParameterError(
+            f"study {study.study_name!r} was made for task {old['task']} with constraints {old['constraint_names']}; "
+            f"use another --study name"
+        )
+    study.set_user_attr("automl", meta)
+    objective = _Objective(task, space, base_tc, limits, names, monitor or SearchMonitor(), artifact_dir, study)
+    callbacks = [lambda s, f: objective.monitor.trial_finished(s, f)]
+    study.optimize(
+        objective,
+        n_trials=n_trials,
+        timeout=timeout,
+        catch=(TrainingFailed,),
+        callbacks=callbacks,
+        show_progress_bar=False,
+    )
+    return study
+
+
+class _Objective:
+    def __init__(self, task, space, base_tc, limits, names, monitor, artifact_dir, study):
+        self.task, self.space, self.base_tc = task, space, base_tc
+        self.limits, self.names, self.monitor = limits, names, monitor
+        self.artifact_dir = Path(artifact_dir) if artifact_dir is not None else None
+        self.study = study
+
+    def __call__(self, trial: Any) -> float:
+        from pfnopt.automl.models import build_model
+        from pfnopt.automl.train import (
+            TrainingFailed,
+            count_flops,
+            count_params,
+            measure_latency,
+            resolve_device,
+            seed_everything,
+            setup_device,
+            train,
+        )
+
+        params = self.space.suggest(trial)
+        self.monitor.trial_started(trial.number, params)
+        trial.set_user_attr("family", params["family"])
+        model_cfg, train_over = to_configs(self.task, params)
+        tc = replace(self.base_tc, **train_over)
+        trial.set_user_attr("model_config", model_cfg.to_dict())
+        reasons = architecture_violations(model_cfg)
+        measured: dict[str, float] = {}
+        model = None
+        if not reasons:
+            seed_everything(tc.seed)  # the same initial weights as a retrain by export_best
+            model = build_model(model_cfg)
+            measured["params"] = count_params(model)
+            measured["flops"] = count_flops(model, model_cfg)
+            if self.limits["latency_ms"] is not None:
+                device = resolve_device(tc.device)
+                setup_device(device, tc.threads)
+                measured["latency_ms"] = measure_latency(model.to(device), model_cfg, device, max(tc.latency_runs, 5))
+                model.to("cpu")
+            for k in ("params", "flops", "latency_ms"):
+                if k in measured:
+                    trial.set_user_attr({"params": "n_params", "flops": "flops_per_sample"}.get(k, k), measured[k])
+        values = []
+        for k in self.names:
+            if k == "valid":
+                values.append(1.0 if reasons else -1.0)
+            elif reasons:
+                values.append(0.0)  # unknown: the model cannot be built
+            else:
+                values.append(measured[k] / self.limits[k] - 1.0)
+                if values[-1] > 0:
+                    reasons.append(f"{k} {measured[k]:.4g} exceeds max_{k} {self.limits[k]:.4g}")
+        if self.names:
+            trial.set_constraints(values)
+        if reasons:
+            trial.set_user_attr("rejected", "; ".join(reasons))
+            return trivial_loss(self.task, params.get("lookback", 1))
+
+        def on_epoch(epoch: int, value: float) -> None:
+            trial.report(value, epoch)
+            self.monitor.epoch_done(trial.number, epoch, value)
+            if trial.should_prune():
+                trial.set_user_attr("pruned_at_epoch", epoch)
+                raise TrialPruned(f"pruned after epoch {epoch} with validation loss {value:.4g}")
+
+        try:
+            res = train(model_cfg, tc, self.task, on_epoch=on_epoch, model=model)
+        except TrainingFailed as e:
+            trial.set_user_attr("fail_reason", e.reason)
+            raise
+        for k, v in res.attrs().items():
+            if k in ("history", "best_val"):
+                continue
+            if k == "metrics":
+                for mk, mv in v.items():
+                    trial.set_user_attr(mk, mv)
+            else:
+                trial.set_user_attr(k, v)
+        if self.artifact_dir is not None and self._is_new_best(res.best_val):
+            from pfnopt.automl.export import save_model
+
+            save_model(
+                self.artifact_dir / "best",
+                model_cfg,
+                res.state_dict,
+                self.task,
+                extra={
+                    "study": self.study.study_name,
+                    "trial": trial.number,
+                    "params": params,
+                    "value": res.best_val,
+                    "metrics": res.metrics,
+                },
+            )
+        return res.best_val
+
+    def _is_new_best(self, value: float) -> bool:
+        try:
+            return value < self.study.best_value
+        except NoFeasibleTrialError:
+            return True
