@@ -66,6 +66,47 @@ def _check_unit_cube(t: Tensor, name: str) -> None:
         )
 
 
+_Y_TRANSFORMS = ("standardize", "power")
+_LAMBDA_RANGE = (0.05, 1.95)  # Yeo-Johnson exponents for which the transform is a bijection of R
+
+
+def yeo_johnson(z: Tensor, lam: Tensor) -> Tensor:
+    """Yeo-Johnson transform, ``lam`` (``m``) broadcast over the last dim of ``z`` (``... x m``), 0 < lam < 2."""
+    pos = z >= 0
+    zp, zn = z.clamp_min(0.0), z.clamp_max(0.0)
+    a = ((zp + 1.0) ** lam - 1.0) / lam
+    b = -((1.0 - zn) ** (2.0 - lam) - 1.0) / (2.0 - lam)
+    return torch.where(pos, a, b)
+
+
+def yeo_johnson_inverse(t: Tensor, lam: Tensor) -> Tensor:
+    """Inverse of ``yeo_johnson`` (same broadcasting)."""
+    pos = t >= 0
+    tp, tn = t.clamp_min(0.0), t.clamp_max(0.0)
+    a = (lam * tp + 1.0) ** (1.0 / lam) - 1.0
+    b = 1.0 - (1.0 - (2.0 - lam) * tn) ** (1.0 / (2.0 - lam))
+    return torch.where(pos, a, b)
+
+
+def fit_yeo_johnson(z: Tensor) -> Tensor:
+    """Maximum-likelihood Yeo-Johnson exponent per column of standardised ``z`` (``n x m``), clipped to
+    ``_LAMBDA_RANGE``; 1 (the identity) for columns with fewer than 3 distinct values."""
+    from scipy.stats import yeojohnson_normmax
+
+    lams = []
+    for j in range(z.shape[1]):
+        col = z[:, j].cpu().numpy()
+        if len(set(col.round(12).tolist())) < 3:
+            lams.append(1.0)
+            continue
+        try:
+            lam = float(yeojohnson_normmax(col))
+        except (ValueError, RuntimeError, FloatingPointError):
+            lam = 1.0
+        lams.append(min(max(lam, _LAMBDA_RANGE[0]), _LAMBDA_RANGE[1]))
+    return torch.tensor(lams, dtype=torch.float64)
+
+
 def space_filling_subset(x: Tensor, k: int, start: Tensor | None = None) -> Tensor:
     """Greedy max-min selection of ``k`` row indices of ``x`` (``n x d``), continuing from indices ``start``."""
     n = x.shape[0]
@@ -95,13 +136,23 @@ class Context:
         loc, scale: ``m`` per-output normalisation (user units).
     """
 
-    def __init__(self, pfn: PFN, cache, loc: Tensor, scale: Tensor, d: int, indices: Tensor):
+    def __init__(
+        self,
+        pfn: PFN,
+        cache,
+        loc: Tensor,
+        scale: Tensor,
+        d: int,
+        indices: Tensor,
+        user_borders: Tensor | None = None,
+    ):
         self.pfn = pfn
         self.cache = cache
         self.loc, self.scale = loc, scale
         self.d, self.m = d, loc.shape[0]
         self.indices = indices
         self.n = int(indices.shape[0])
+        self.user_borders = user_borders  # m x K+1 in user units when a power transform is used
 
     def posterior(self, X_new, chunk_size: int = 4096) -> Posterior:
         """Predictive distribution at the candidates.
@@ -133,6 +184,9 @@ class Context:
                 outs.append(logits.transpose(0, 1))  # c x m x K
         logits = torch.cat(outs, dim=0) if outs else xf.new_zeros((0, self.m, model.cfg.n_buckets))
         logits = logits.reshape(*batch, self.m, logits.shape[-1])
+        if self.user_borders is not None:
+            one = torch.ones(self.m, dtype=torch.float64)
+            return Posterior(logits, self.user_borders, one * 0.0, one, kind=kind, dtype=dtype)
         return Posterior(logits, model.borders, self.loc, self.scale, kind=kind, dtype=dtype)
 
 
@@ -150,6 +204,7 @@ class PFN:
         for p in self.model.parameters():
             p.requires_grad_(False)
         self.record = record or {}
+        self.y_transform = "standardize"  # default of condition/posterior: "standardize" or "power"
 
     @property
     def d_max(self) -> int:
@@ -187,14 +242,21 @@ class PFN:
         )
         return idx
 
-    def condition(self, X_ctx, Y_ctx, best_column: int = 0) -> Context:
+    def condition(self, X_ctx, Y_ctx, best_column: int = 0, y_transform: str | None = None) -> Context:
         """Encode the context once (no gradient) for repeated ``Context.posterior`` calls.
 
         Args:
             X_ctx: ``n x d`` in ``[0, 1]^d`` (``1 <= d <= d_max``, ``n >= 1``).
             Y_ctx: ``n x m`` in user units (``n`` for one output).
             best_column: the output whose best values are kept when ``n > n_max`` (see the module doc).
+            y_transform: ``"standardize"`` (context mean and standard deviation, the model's own contract) or
+                ``"power"`` (standardise, then a Yeo-Johnson transform fitted per output by maximum likelihood,
+                then standardise; the posterior's bars are mapped back through the inverse, so outputs with
+                heavy tails or huge ranges are modelled on a compressed scale). Default: ``self.y_transform``.
         """
+        y_transform = self.y_transform if y_transform is None else y_transform
+        if y_transform not in _Y_TRANSFORMS:
+            raise InputValueError(f"y_transform={y_transform!r} is not allowed; allowed: {_Y_TRANSFORMS}")
         x, _, _ = _as_tensor(X_ctx, "X_ctx")
         y, _, _ = _as_tensor(Y_ctx, "Y_ctx")
         if x.dim() != 2:
@@ -222,13 +284,24 @@ class PFN:
         x, y = x[idx], y[idx]
         y_cols = y.t().double()  # m x n
         loc, scale = standardize(y_cols)  # m x 1 each
-        yn = ((y_cols - loc) / scale).float().to(self.device)
+        user_borders = None
+        if y_transform == "power":
+            z0 = ((y_cols - loc) / scale).t()  # n x m
+            lam = fit_yeo_johnson(z0)  # m
+            t = yeo_johnson(z0, lam).t()  # m x n
+            loc1, scale1 = standardize(t)
+            b = self.model.borders.double().cpu()  # K + 1
+            tb = loc1 + scale1 * b[None, :]  # m x K+1, transformed units
+            user_borders = loc + scale * yeo_johnson_inverse(tb.t(), lam).t()  # m x K+1
+            yn = ((t - loc1) / scale1).float().to(self.device)
+        else:
+            yn = ((y_cols - loc) / scale).float().to(self.device)
         xf = x.to(device=self.device, dtype=torch.float32).clamp(0.0, 1.0).unsqueeze(0)  # 1 x n x d
         with torch.no_grad():
             cache = self.model.encode_context(xf, yn, torch.tensor([d], device=self.device))
-        return Context(self, cache, loc.squeeze(-1), scale.squeeze(-1), d, idx)
+        return Context(self, cache, loc.squeeze(-1), scale.squeeze(-1), d, idx, user_borders)
 
-    def posterior(self, X_ctx, Y_ctx, X_new, best_column: int = 0) -> Posterior:
+    def posterior(self, X_ctx, Y_ctx, X_new, best_column: int = 0, y_transform: str | None = None) -> Posterior:
         """Posterior predictive at ``X_new`` given the context, all ``m`` outputs in one batched pass.
 
         Args:
@@ -236,7 +309,7 @@ class PFN:
         Returns:
             ``Posterior`` with ``batch_shape`` ``... x q x m`` (statistics in user units, the kind of X_new).
         """
-        return self.condition(X_ctx, Y_ctx, best_column=best_column).posterior(X_new)
+        return self.condition(X_ctx, Y_ctx, best_column=best_column, y_transform=y_transform).posterior(X_new)
 
 
 def load_pfn(path: str | Path | None = None, device: str | torch.device = "cpu") -> PFN:

@@ -29,7 +29,8 @@ class Posterior:
     Attributes:
         logits: ``... x q x m x K`` bucket logits (float32 torch) over the model's standardised borders.
         borders: ``K + 1`` standardised borders (float32 torch); output ``j``'s borders in user units are
-            ``loc[j] + scale[j] * borders``.
+            ``loc[j] + scale[j] * borders``. Or ``m x K+1`` per-output borders (float64, e.g. after a power
+            transform), with ``loc = 0`` and ``scale = 1``.
         loc, scale: ``m`` per-output normalisation (float64 torch).
     """
 
@@ -37,7 +38,9 @@ class Posterior:
         self, logits: Tensor, borders: Tensor, loc: Tensor, scale: Tensor, kind: str = "torch", dtype: Any = None
     ):
         self.logits = logits
-        self.borders = borders.to(device=logits.device, dtype=torch.float32)
+        self._per_output = borders.dim() == 2
+        dt = torch.float64 if self._per_output else torch.float32
+        self.borders = borders.to(device=logits.device, dtype=dt)
         self.loc = loc.to(device=logits.device, dtype=torch.float64)
         self.scale = scale.to(device=logits.device, dtype=torch.float64)
         self._kind = kind  # "numpy" or "torch": what the statistics are returned as
@@ -81,11 +84,13 @@ class Posterior:
     def probs(self) -> Tensor:
         """Bucket masses ``... x q x m x K`` (torch; computed once)."""
         if self._probs is None:
-            self._probs = bar.bucket_probs(self.logits)
+            self._probs = bar.bucket_probs(self.logits.double() if self._per_output else self.logits)
         return self._probs
 
     def user_borders(self) -> Tensor:
         """``m x K+1`` bucket borders in user units (float64)."""
+        if self._per_output:
+            return self.borders
         return self.loc[:, None] + self.scale[:, None] * self.borders.double()[None, :]
 
     # --- moments ----------------------------------------------------------------------------------------
@@ -108,19 +113,20 @@ class Posterior:
     def log_prob(self, Y):
         """Log predictive density at ``Y`` (``... x q x m``, or broadcastable): ``... x q x m``."""
         z = self._norm(Y, "Y")
-        return self._out(bar.log_prob(self.logits, self.borders, z.float()).double() - torch.log(self.scale))
+        lg = self.logits.double() if self._per_output else self.logits
+        return self._out(bar.log_prob(lg, self.borders, z.to(lg.dtype)).double() - torch.log(self.scale))
 
     def cdf(self, v):
         """``P(y <= v)``; ``v`` scalar, ``m`` or ``... x q x m``. E.g. ``cdf(0.0)[..., j]`` is the probability that
         constraint ``j`` is satisfied (``g_j <= 0``). Returns ``... x q x m``."""
-        return self._out(bar.cdf(self.logits, self.borders, self._norm(v, "v").float(), self.probs))
+        return self._out(bar.cdf(self.logits, self.borders, self._norm(v, "v").to(self.probs.dtype), self.probs))
 
     def quantile(self, p):
         """The ``p``-quantile, ``p`` in (0, 1) (scalar, ``m`` or ``... x q x m``): ``... x q x m``."""
         pt = self._in(p, "p")
         if ((pt <= 0) | (pt >= 1)).any():
             raise InputValueError(f"p={p!r} must lie strictly between 0 and 1")
-        z = bar.quantile(self.logits, self.borders, pt.float(), self.probs)
+        z = bar.quantile(self.logits, self.borders, pt.to(self.probs.dtype), self.probs)
         return self._out(self.loc + self.scale * z.double())
 
     # --- acquisition ingredients (minimisation) -----------------------------------------------------------
@@ -167,7 +173,7 @@ class Posterior:
         u = torch.rand((k, *self.batch_shape), generator=gen, device=self.logits.device, dtype=torch.float64)
         u = u.clamp(1e-7, 1 - 1e-7)
         with torch.no_grad():
-            z = bar.quantile(self.logits.detach(), self.borders, u.float())
+            z = bar.quantile(self.logits.detach(), self.borders, u.to(self.probs.dtype), self.probs.detach())
         return self._out(self.loc + self.scale * z.double())
 
     def __repr__(self) -> str:

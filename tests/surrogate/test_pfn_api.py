@@ -164,3 +164,30 @@ def test_shipped_checkpoint_loads_and_interpolates(shipped):
     assert np.abs(mean[:3] - f(near)).max() < 0.25 * y.std()
     assert var[:3].max() < var[3:].min()
     assert shipped.d_max >= 20 and shipped.n_max >= 200
+
+
+def test_yeo_johnson_round_trip():
+    from pfnopt.surrogate.pfn import yeo_johnson, yeo_johnson_inverse
+
+    z = torch.linspace(-30, 30, 601, dtype=torch.float64)[:, None].expand(601, 3)
+    lam = torch.tensor([0.05, 1.0, 1.95], dtype=torch.float64)
+    back = yeo_johnson_inverse(yeo_johnson(z, lam), lam)
+    assert torch.allclose(back, z, atol=1e-8, rtol=1e-8)
+    assert torch.allclose(yeo_johnson(z, torch.ones(3, dtype=torch.float64)), z)
+
+
+def test_power_transform_posterior_is_consistent(pfn):
+    rng = np.random.default_rng(7)
+    x = rng.random((25, 3))
+    y = np.c_[np.exp(6 * x[:, 0]), -np.exp(5 * x[:, 1]) + 3.0]  # skewed, huge range
+    xn = rng.random((6, 3))
+    post = pfn.posterior(x, y, xn, y_transform="power")
+    assert post.user_borders().shape == (2, CFG.n_buckets + 1)
+    med = post.quantile(0.5)
+    assert np.allclose(post.cdf(med), 0.5, atol=1e-4)
+    assert np.isfinite(post.mean).all() and (post.variance > 0).all()
+    assert np.isfinite(post.log_prob(y[:6])).all() and np.isfinite(post.log_ei(y.min(0))).all()
+    lo, hi = post.quantile(0.05), post.quantile(0.95)
+    assert (lo < med).all() and (med < hi).all()
+    with pytest.raises(InputValueError, match="y_transform"):
+        pfn.posterior(x, y, xn, y_transform="box-cox")
