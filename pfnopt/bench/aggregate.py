@@ -132,6 +132,7 @@ class Aggregate:
     meta: dict[str, dict[str, Any]]  # problem -> dim, n_constraints, optimum
     envs: list[dict[str, Any]]
     ignored: int  # result files of another configuration
+    checkpoints: dict[str, dict[tuple[str, str], int]] = field(default_factory=dict)  # method -> (path, sha) -> n
 
     def get(self, problem: str, method: str) -> Stat | None:
         return self.stats.get((problem, method))
@@ -217,7 +218,15 @@ def aggregate(out: Path, exp: Expected, methods: Sequence[str] | None = None) ->
             feasible=np.array([_row(r["trials"]["feasible"], B, 0.0) for r in rs]),
             violation=np.array([_row(r["trials"]["violation"], B, math.nan) for r in rs]),
         )
-    return Aggregate(exp, problems, ms, stats, meta, [r["environment"] for r in keep], len(results) - len(keep))
+    checkpoints: dict[str, dict[tuple[str, str], int]] = {}
+    for r in keep:
+        ck = r.get("sampler", {}).get("checkpoint")
+        if ck:
+            key = (ck.get("path", "?"), ck.get("sha256", ck.get("error", "?")))
+            per = checkpoints.setdefault(r["method"], {})
+            per[key] = per.get(key, 0) + 1
+    envs = [r["environment"] for r in keep]
+    return Aggregate(exp, problems, ms, stats, meta, envs, len(results) - len(keep), checkpoints)
 
 
 def missing(out: Path, exp: Expected) -> list[Cell]:

@@ -213,11 +213,18 @@ def summarise(trials: Sequence[Any], problem: Any, budget: int) -> dict[str, Any
 
 
 def build_result(
-    spec: RunSpec, cell: Cell, problem: Any, trials: Sequence[Any], env: dict[str, Any], study: str, complete: bool
+    spec: RunSpec,
+    cell: Cell,
+    problem: Any,
+    trials: Sequence[Any],
+    env: dict[str, Any],
+    study: str,
+    sampler: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """The complete result dict of a finished cell (see the module docstring)."""
     return {
         "format": FORMAT,
-        "complete": complete,
+        "complete": True,
         "suite": spec.suite,
         "problem": cell.problem,
         "variant": spec.variant,
@@ -229,6 +236,7 @@ def build_result(
         "n_constraints": problem.n_constraints,
         "optimum": problem.optimum,
         "study_name": study,
+        "sampler": sampler or {},
         **summarise(trials, problem, spec.budget),
         "environment": env,
         "command": spec.command(),

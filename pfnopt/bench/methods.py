@@ -83,3 +83,42 @@ def probe(method: str) -> str | None:
         text = " ".join(str(e).split()) or type(e).__name__
         return f"{type(e).__name__}: {text[:300]}"
     return None
+
+
+def describe(sampler: Any) -> dict[str, Any]:
+    """What identifies a sampler's behaviour in a result file: its repr, and for a PFN sampler the
+    checkpoint it loads (path and a sha256 over the checkpoint's files), since weights change."""
+    info: dict[str, Any] = {"repr": repr(sampler), "n_startup": getattr(sampler, "n_startup", None)}
+    if hasattr(sampler, "checkpoint"):
+        import hashlib
+        from pathlib import Path
+
+        path = sampler.checkpoint
+        if path is None:
+            from pfnopt.surrogate.pfn import DEFAULT_CHECKPOINT
+
+            path = DEFAULT_CHECKPOINT
+        path = Path(path)
+        digest = hashlib.sha256()
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        try:
+            for f in files:
+                digest.update(f.name.encode())
+                digest.update(f.read_bytes())
+            info["checkpoint"] = {"path": _short(path), "sha256": digest.hexdigest()[:16]}
+        except OSError as e:
+            info["checkpoint"] = {"path": _short(path), "error": str(e)}
+    return info
+
+
+def _short(path: Any) -> str:
+    """The path relative to the repository (or installation) root when it is inside it."""
+    from pathlib import Path
+
+    import pfnopt
+
+    root = Path(pfnopt.__file__).resolve().parents[1]
+    try:
+        return str(Path(path).resolve().relative_to(root))
+    except ValueError:
+        return str(path)

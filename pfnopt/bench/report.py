@@ -83,6 +83,10 @@ def _environment(agg: Aggregate) -> list[str]:
             + (f"{min(loads):.1f}–{max(loads):.1f}" if loads else "?")
             + f". Commits: {', '.join(commits)}.",
         ]
+    for method, used in agg.checkpoints.items():
+        what = "; ".join(f"`{path}` sha256 {sha} ({n} cells)" for (path, sha), n in used.items())
+        warn = " **(different checkpoints across cells)**" if len(used) > 1 else ""
+        lines.append(f"- {method} checkpoint: {what}{warn}")
     return lines or ["- no result files yet"]
 
 

@@ -106,16 +106,18 @@ def run_cell(
     import pfnopt
     from pfnopt import problems
     from pfnopt.bench.env import environment
-    from pfnopt.bench.methods import build_sampler
+    from pfnopt.bench.methods import build_sampler, describe
     from pfnopt.records import TrialState
 
     t0 = time.perf_counter()
     problem = problems.get(cell.problem, spec.variant)
     name = study_name(spec, cell)
+    sampler = build_sampler(cell.method, cell.seed, spec.init)
+    sampler_info = describe(sampler)  # before the first suggestion loads any checkpoint
     study = pfnopt.create_study(
         name,
         storage=storage,
-        sampler=build_sampler(cell.method, cell.seed, spec.init),
+        sampler=sampler,
         direction="minimize",
         load_if_exists=True,
     )
@@ -141,7 +143,7 @@ def run_cell(
         study.optimize(
             problem.objective, n_trials=spec.budget - n_complete, callbacks=[callback], show_progress_bar=False
         )
-    data = build_result(spec, cell, problem, study.trials, environment(), name, complete=True)
+    data = build_result(spec, cell, problem, study.trials, environment(), name, sampler_info)
     write_result(result_path(out, cell), data, Path(out) / RUN_DIR)
     keys = ("final_best", "final_gap", "median_sampler_seconds", "wall_seconds", "n_evaluations")
     return {"status": "done", "elapsed": time.perf_counter() - t0, **{k: data[k] for k in keys}}

@@ -17,7 +17,8 @@ QUICK_PROBLEMS = {
     "synthetic": ("branin", "gramacy", "hartmann_6d"),
 }
 QUICK = {"seeds": 2, "budget": 12, "init": 6}
-FULL = {"seeds": 5, "budget": 100, "init": 20}
+# the issues' protocols: engineering (issue 6) 5 seeds x 100 = 20 + 80; synthetic (issue 5) 10 seeds x 50
+FULL = {"engineering": {"seeds": 5, "budget": 100, "init": 20}, "synthetic": {"seeds": 10, "budget": 50, "init": 10}}
 
 
 def _split(text: str | None) -> list[str] | None:
@@ -31,11 +32,17 @@ def run(
     methods: str | None = typer.Option(
         None, "--methods", help="Comma-separated sampler names (default: the suite's list, see the README)."
     ),
-    seeds: int | None = typer.Option(None, "--seeds", help="Seeds 0..N-1 per (problem, method) [5; quick 2]."),
-    budget: int | None = typer.Option(
-        None, "--budget", help="Evaluations per cell, initial design included [100; quick 12]."
+    seeds: int | None = typer.Option(
+        None, "--seeds", help="Seeds 0..N-1 per (problem, method) [engineering 5, synthetic 10; quick 2]."
     ),
-    init: int | None = typer.Option(None, "--init", help="Shared scrambled-Sobol initial points [20; quick 6]."),
+    budget: int | None = typer.Option(
+        None,
+        "--budget",
+        help="Evaluations per cell, initial design included [engineering 100, synthetic 50; quick 12].",
+    ),
+    init: int | None = typer.Option(
+        None, "--init", help="Shared scrambled-Sobol initial points [engineering 20, synthetic 10; quick 6]."
+    ),
     problems_: str | None = typer.Option(
         None, "--problems", help="Comma-separated problem names (default: the suite)."
     ),
@@ -67,7 +74,7 @@ def run(
     from pfnopt.bench.runner import run_benchmark
 
     apply_thread_settings(threads)
-    base = QUICK if quick else FULL
+    base = QUICK if quick else FULL.get(suite, FULL["engineering"])
     names = _split(problems_) or (list(QUICK_PROBLEMS.get(suite, ())) if quick else None) or problems.names(suite)
     for name in names:
         problems.get(name, variant)  # unknown names or variants fail here, before any work

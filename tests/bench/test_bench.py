@@ -108,6 +108,9 @@ def test_environment_block_in_every_result(quick):
         assert env["threads"]["OMP_WAIT_POLICY"] and env["threads"]["OPENBLAS_NUM_THREADS"]
         assert env["threads"]["torch_threads"] == 1
         assert d["command"].startswith("pfnopt bench run --suite engineering")
+        assert d["sampler"]["repr"]
+        if d["method"].startswith("pfn"):  # which weights made these numbers
+            assert len(d["sampler"]["checkpoint"]["sha256"]) == 16
 
 
 def _mtimes(out: Path) -> dict[Path, int]:
