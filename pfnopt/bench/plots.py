@@ -72,7 +72,10 @@ def history_figure(
         lo, med, hi = (sign * q for q in column_quantiles(sign * A))
         x = np.arange(1, A.shape[1] + 1)
         c = color(label, i)
-        name = f"{label} ({A.shape[0]} seeds)" if A.shape[0] > 1 else label
+        never = int(np.isnan(A[:, -1]).sum())  # seeds without any feasible point
+        notes = [f"{A.shape[0]} seeds"] if A.shape[0] > 1 else []
+        notes += [f"{never} without a feasible point"] if never else []
+        name = f"{label} ({', '.join(notes)})" if notes else label
         ax.plot(x, med, color=c, lw=1.6, label=name)
         if A.shape[0] > 1:
             ax.fill_between(x, lo, hi, color=c, alpha=0.15, lw=0)

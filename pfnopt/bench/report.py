@@ -181,16 +181,32 @@ def _status(out: Path, agg: Aggregate, exp: Expected) -> list[str]:
     for m, reason in exp.unavailable.items():
         lines.append(f"- {m}: not available: {reason} (its cells are missing, not faked)")
     if miss:
-        by_method: dict[str, list[str]] = {}
+        seeds: dict[tuple[str, str], list[int]] = {}
         for c in miss:
-            by_method.setdefault(c.method, []).append(f"{c.problem}/s{c.seed}")
-        lines += ["", "Missing cells (problem/seed), by method:", ""]
-        for m, cs in by_method.items():
-            shown = ", ".join(cs) if len(cs) <= 30 else ", ".join(cs[:30]) + f", … ({len(cs) - 30} more)"
-            lines.append(f"- {m} ({len(cs)}): {shown}")
+            seeds.setdefault((c.problem, c.method), []).append(c.seed)
+        methods = [m for m in exp.methods if any(k[1] == m for k in seeds)]
+        lines += [
+            "",
+            "Missing cells: the seeds still to run per problem and method (blank: complete).",
+            "",
+            "| problem | "
+            + " | ".join(f"{m} ({sum(len(v) for k, v in seeds.items() if k[1] == m)})" for m in methods)
+            + " |",
+            "|---" * (len(methods) + 1) + "|",
+        ]
+        for p in exp.problems:
+            row = [_seed_list(seeds.get((p, m), []), exp.seeds) for m in methods]
+            if any(row):
+                lines.append(f"| {p} | " + " | ".join(row) + " |")
     if agg.ignored:
         lines.append(f"\n{agg.ignored} result file(s) of another variant/budget/initial design were left out.")
     return lines + [""]
+
+
+def _seed_list(seeds: list[int], n: int) -> str:
+    if not seeds:
+        return ""
+    return "all" if len(seeds) == n else ",".join(str(k) for k in sorted(seeds))
 
 
 def _figures(out: Path, agg: Aggregate, make: bool) -> list[str]:

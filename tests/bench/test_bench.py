@@ -212,7 +212,7 @@ def test_unavailable_method_is_reported_and_skipped(tmp_path, monkeypatch):
     assert "broken-test: not available: ModuleNotFoundError" in text
     assert not (tmp_path / "cells" / "gkxwc1" / "broken-test").exists()
     report = (tmp_path / "report.md").read_text()
-    assert "broken-test: not available" in report and "Missing cells" in report
+    assert "broken-test: not available" in report and "| gkxwc1 | all |" in report
     assert "**Cells: 1 of 2 finished.**" in report
 
 
@@ -230,7 +230,7 @@ def test_report_lists_missing_cells(tmp_path):
     assert r.exit_code == 0, r.output
     report = (tmp_path / "report.md").read_text()
     assert "**Cells: 3 of 4 finished.**" in report
-    assert "- sobol (1): gkxwc1/s1" in report
+    assert "| problem | sobol (1) |" in report and "| gkxwc1 | 1 |" in report
     assert "(1/2)" in report
 
 
