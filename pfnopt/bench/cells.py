@@ -99,9 +99,11 @@ def result_path(out: Path, cell: Cell) -> Path:
     return Path(out) / "cells" / cell.problem / cell.method / f"seed{cell.seed}.json"
 
 
-def study_name(spec: RunSpec, cell: Cell) -> str:
-    """The cell's study: budget is not in the name, so a larger budget later continues the study."""
-    return f"bench:{spec.suite}:{cell.problem}:{spec.variant}:{cell.method}:seed{cell.seed}:init{spec.init}"
+def study_name(spec: RunSpec, cell: Cell, checkpoint: str | None = None) -> str:
+    """The cell's study: budget is not in the name, so a larger budget later continues the study; a
+    PFN checkpoint's hash is, so new weights start new studies instead of continuing old ones."""
+    name = f"bench:{spec.suite}:{cell.problem}:{spec.variant}:{cell.method}:seed{cell.seed}:init{spec.init}"
+    return name if checkpoint is None else f"{name}:ck{checkpoint}"
 
 
 def read_result(path: Path) -> dict[str, Any] | None:
@@ -115,8 +117,12 @@ def read_result(path: Path) -> dict[str, Any] | None:
     return data
 
 
-def cell_done(out: Path, spec: RunSpec, cell: Cell) -> bool:
-    """Whether the cell's result file is complete for ``spec`` (raises on a conflicting file)."""
+def cell_done(out: Path, spec: RunSpec, cell: Cell, checkpoint: str | None = None) -> bool:
+    """Whether the cell's result file is complete for ``spec`` (raises on a conflicting file).
+
+    With ``checkpoint`` (the current PFN weights' hash), a result made with other weights is stale:
+    not done, so the cell runs again (in a new study) and its file is replaced.
+    """
     from pfnopt.exceptions import ParameterError
 
     path = result_path(out, cell)
@@ -129,6 +135,8 @@ def cell_done(out: Path, spec: RunSpec, cell: Cell) -> bool:
             f"{path} holds variant={theirs[0]}, init={theirs[1]}, budget={data.get('budget')}, not variant="
             f"{spec.variant}, init={spec.init}, budget={spec.budget}; use another --out (or delete that folder)"
         )
+    if checkpoint is not None and data.get("sampler", {}).get("checkpoint", {}).get("sha256") != checkpoint:
+        return False
     return data.get("budget") == spec.budget
 
 

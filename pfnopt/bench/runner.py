@@ -10,6 +10,9 @@ Resume, in three layers:
 3. A cell is claimed with a lock file (``<out>/_studies.db.run/<cell>.lock``, created exclusively,
    holding the process id); a second ``bench run`` on the same folder skips cells whose lock
    belongs to a live process, and takes over the lock of a dead one.
+4. For a PFN method the hash of the checkpoint it loads is part of the study name and of the result
+   file; a result made with other weights than the current ones counts as not done, so new
+   weights recompute the PFN cells (in new studies) instead of mixing old and new numbers.
 
 All methods of a cell share its initial design: ``init`` scrambled-Sobol points of the cell's seed
 (:func:`~pfnopt.bench.cells.shared_design`), enqueued in every method's study before the first
@@ -111,9 +114,9 @@ def run_cell(
 
     t0 = time.perf_counter()
     problem = problems.get(cell.problem, spec.variant)
-    name = study_name(spec, cell)
     sampler = build_sampler(cell.method, cell.seed, spec.init)
     sampler_info = describe(sampler)  # before the first suggestion loads any checkpoint
+    name = study_name(spec, cell, checkpoint_of(sampler_info))
     study = pfnopt.create_study(
         name,
         storage=storage,
@@ -147,6 +150,17 @@ def run_cell(
     write_result(result_path(out, cell), data, Path(out) / RUN_DIR)
     keys = ("final_best", "final_gap", "median_sampler_seconds", "wall_seconds", "n_evaluations")
     return {"status": "done", "elapsed": time.perf_counter() - t0, **{k: data[k] for k in keys}}
+
+
+def checkpoint_of(sampler_info: dict[str, Any]) -> str | None:
+    return sampler_info.get("checkpoint", {}).get("sha256")
+
+
+def current_checkpoint(method: str) -> str | None:
+    """The hash of the weights ``method`` would load now (None for samplers without a checkpoint)."""
+    from pfnopt.bench.methods import build_sampler, describe
+
+    return checkpoint_of(describe(build_sampler(method, 0, 0)))
 
 
 def _run_claimed(spec: RunSpec, cell: Cell, storage: str, out: Path, on_trial: Any = None) -> dict[str, Any]:
@@ -219,7 +233,8 @@ def run_benchmark(
     record_run(out, spec, storage)
     runnable = [m for m in spec.methods if m not in spec.unavailable]
     cells = spec.cells(runnable)
-    pending = [c for c in cells if not cell_done(out, spec, c)]
+    checkpoints = {m: current_checkpoint(m) for m in runnable}
+    pending = [c for c in cells if not cell_done(out, spec, c, checkpoints[c.method])]
     counts = {
         "done": 0,
         "skipped": len(cells) - len(pending),

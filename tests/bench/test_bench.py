@@ -277,3 +277,22 @@ def test_quantile_with_infeasible_seeds():
     assert quantile([1.0, 2.0, math.inf], 0.75) == math.inf
     assert quantile([1.0, math.inf, math.inf], 0.5) == math.inf
     assert quantile([0.0, 4.0], 0.25) == 1.0
+
+
+def test_results_of_other_pfn_weights_are_stale(tmp_path):
+    from pfnopt.bench.cells import Cell, RunSpec, cell_done, result_path, study_name, write_result
+
+    spec = RunSpec("engineering", ("gkxwc1",), ("pfn-cei",), 1, 6, 3)
+    cell = Cell("gkxwc1", "pfn-cei", 0)
+    data = {
+        "format": "pfnopt-bench-cell/1",
+        "complete": True,
+        "variant": "default",
+        "init": 3,
+        "budget": 6,
+        "sampler": {"checkpoint": {"sha256": "aaaa"}},
+    }
+    write_result(result_path(tmp_path, cell), data)
+    assert cell_done(tmp_path, spec, cell, "aaaa") and cell_done(tmp_path, spec, cell)
+    assert not cell_done(tmp_path, spec, cell, "bbbb")
+    assert study_name(spec, cell, "aaaa") != study_name(spec, cell, "bbbb") != study_name(spec, cell)
