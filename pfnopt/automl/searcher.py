@@ -15,7 +15,9 @@ loads) a study and runs ``study.optimize`` with an objective that
    is from the constraint values;
 3. otherwise trains with :func:`pfnopt.automl.train.train`, reporting the validation metric
    every epoch (``trial.report``) so that pruners act, and records n_params, FLOPs, wall time,
-   samples/s, peak memory, latency and test metrics as trial attributes;
+   samples/s, peak memory and latency as trial attributes, and the test metrics (``test_loss``,
+   ``test_mae`` / ``test_acc``, every test window) of each trial that improves on the best so
+   far, so the best trial always has them and the others cost no test pass;
 4. turns a NaN loss or an out-of-memory error into a FAILED trial whose user attribute
    ``fail_reason`` says why (``TrainingFailed`` is passed in ``catch``), and the study goes on.
 
@@ -225,6 +227,7 @@ class _Objective:
             count_params,
             measure_latency,
             resolve_device,
+            score,
             seed_everything,
             setup_device,
             train,
@@ -276,34 +279,33 @@ class _Objective:
                 raise TrialPruned(f"pruned after epoch {epoch} with validation loss {value:.4g}")
 
         try:
-            res = train(model_cfg, tc, self.task, on_epoch=on_epoch, model=model)
+            res = train(model_cfg, replace(tc, eval_test=False), self.task, on_epoch=on_epoch, model=model)
         except TrainingFailed as e:
             trial.set_user_attr("fail_reason", e.reason)
             raise
         for k, v in res.attrs().items():
-            if k in ("history", "best_val"):
-                continue
-            if k == "metrics":
-                for mk, mv in v.items():
-                    trial.set_user_attr(mk, mv)
-            else:
+            if k not in ("history", "best_val", "metrics"):
                 trial.set_user_attr(k, v)
-        if self.artifact_dir is not None and self._is_new_best(res.best_val):
-            from pfnopt.automl.export import save_model
+        if self._is_new_best(res.best_val):
+            metrics = score(model_cfg, res.state_dict, self.task, "test", tc) if tc.eval_test else {}
+            for k, v in metrics.items():
+                trial.set_user_attr(f"test_{k}", v)
+            if self.artifact_dir is not None:
+                from pfnopt.automl.export import save_model
 
-            save_model(
-                self.artifact_dir / "best",
-                model_cfg,
-                res.state_dict,
-                self.task,
-                extra={
-                    "study": self.study.study_name,
-                    "trial": trial.number,
-                    "params": params,
-                    "value": res.best_val,
-                    "metrics": res.metrics,
-                },
-            )
+                save_model(
+                    self.artifact_dir / "best",
+                    model_cfg,
+                    res.state_dict,
+                    self.task,
+                    extra={
+                        "study": self.study.study_name,
+                        "trial": trial.number,
+                        "params": params,
+                        "value": res.best_val,
+                        "metrics": {f"test_{k}": v for k, v in metrics.items()},
+                    },
+                )
         return res.best_val
 
     def _is_new_best(self, value: float) -> bool:

@@ -65,6 +65,7 @@ class TrainConfig:
     compile: str | bool = "auto"  # auto: on CUDA when the run has >= min_compile_steps steps
     min_compile_steps: int = 300
     amp: str | bool = "auto"  # auto: bf16 autocast on CUDA, off on CPU
+    tf32: bool = True  # CUDA: TF32 matmuls and convolutions for what stays float32
     threads: int | None = None  # CPU threads (None: the cores this process may use)
     seed: int = 0
     eval_test: bool = True  # score the best epoch on the test split
@@ -95,7 +96,8 @@ class TrainResult:
     latency_ms: float | None  # median forward time for one sample on the training device, eager
     wall_s: float
     train_s: float
-    samples_per_s: float  # training samples per second (forward + backward + step)
+    samples_per_s: float  # training samples per second (forward + backward + step), all epochs
+    steady_samples_per_s: float  # the same after the first epoch (no warm-up, no compilation)
     peak_mem_mb: float
     device: str
     compiled: bool
@@ -134,10 +136,10 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def setup_device(device: torch.device, threads: int | None) -> None:
+def setup_device(device: torch.device, threads: int | None, tf32: bool = True) -> None:
     if device.type == "cuda":
-        torch.backends.cuda.matmul.allow_tf32 = True
-        torch.backends.cudnn.allow_tf32 = True
+        torch.backends.cuda.matmul.allow_tf32 = tf32
+        torch.backends.cudnn.allow_tf32 = tf32
         torch.backends.cudnn.benchmark = True
     else:
         n = cpu_threads(threads)
@@ -276,7 +278,7 @@ def train(
     if model_cfg.kind != task.kind:
         raise ParameterError(f"a {model_cfg.kind} model cannot train on the {task.kind} task {task.name!r}")
     device = resolve_device(cfg.device)
-    setup_device(device, cfg.threads)
+    setup_device(device, cfg.threads, cfg.tf32)
     seed_everything(cfg.seed)
     t_start = time.perf_counter()
     state: dict[str, Any] = {}
@@ -347,8 +349,9 @@ def _train(model_cfg, cfg, task, on_epoch, model, device, t_start, state) -> Tra
         return F.cross_entropy(out.float(), y, label_smoothing=cfg.label_smoothing)
 
     history: list[float] = []
+    epoch_s: list[float] = []
     best, best_epoch, best_state = math.inf, -1, None
-    train_s, seen = 0.0, 0
+    seen = 0
     for epoch in range(cfg.epochs):
         model.train()
         t0 = time.perf_counter()
@@ -367,7 +370,7 @@ def _train(model_cfg, cfg, task, on_epoch, model, device, t_start, state) -> Tra
             sched.step()
             loss_sum += loss.detach()
         train_loss = float(loss_sum) / max(steps, 1)  # the one host sync of the epoch
-        train_s += time.perf_counter() - t0
+        epoch_s.append(time.perf_counter() - t0)
         seen += steps * bs
         if not math.isfinite(train_loss):
             raise TrainingFailed(f"training loss became {train_loss} in epoch {epoch} (lr {cfg.lr:.3g}); stopped")
@@ -387,12 +390,14 @@ def _train(model_cfg, cfg, task, on_epoch, model, device, t_start, state) -> Tra
     metrics: dict[str, float] = {}
     if cfg.eval_test:
         metrics.update({f"test_{k}": v for k, v in evaluate(fwd, data, "test", task.kind, cfg, amp).items()})
+    train_s = sum(epoch_s)
     sps = seen / train_s if train_s > 0 else 0.0
+    steady = steps * bs * (len(epoch_s) - 1) / sum(epoch_s[1:]) if len(epoch_s) > 1 else sps
     mfu = None
     if device.type == "cuda":
         name = torch.cuda.get_device_name(device)
         peak = next((v for k, v in PEAK_BF16_FLOPS.items() if k in name), None)
-        mfu = 3 * flops * sps / peak if peak else None
+        mfu = 3 * flops * steady / peak if peak else None
     return TrainResult(
         best_val=best,
         best_epoch=best_epoch,
@@ -404,6 +409,7 @@ def _train(model_cfg, cfg, task, on_epoch, model, device, t_start, state) -> Tra
         wall_s=time.perf_counter() - t_start,
         train_s=train_s,
         samples_per_s=sps,
+        steady_samples_per_s=steady,
         peak_mem_mb=peak_memory_mb(device),
         device=str(device),
         compiled=do_compile,
@@ -462,3 +468,19 @@ def predict(model: nn.Module, x: torch.Tensor, batch_size: int = 512) -> torch.T
         for i in range(0, x.shape[0], batch_size):
             out.append(model(x[i : i + batch_size]).float())
     return torch.cat(out) if out else torch.empty(0)
+
+
+def score(
+    model_cfg: ModelConfig,
+    state_dict: dict[str, torch.Tensor],
+    task: "ForecastTask | ImageTask",
+    split: str,
+    cfg: TrainConfig,
+) -> dict[str, float]:
+    """Metrics of trained weights on ``split`` (every sample), eager, on ``cfg.device``."""
+    device = resolve_device(cfg.device)
+    model = build_model(model_cfg)
+    model.load_state_dict(state_dict)
+    model.to(device)
+    amp = (device.type == "cuda") if cfg.amp == "auto" else bool(cfg.amp)
+    return evaluate(model, _Data(task, model_cfg, device), split, task.kind, cfg, amp)
