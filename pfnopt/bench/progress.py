@@ -17,6 +17,7 @@ from typing import Any
 
 from rich.console import Console, Group
 from rich.live import Live
+from rich.progress_bar import ProgressBar
 from rich.table import Table
 
 
@@ -143,4 +144,4 @@ class RunProgress:
             table.add_row(
                 method, f"{r.done}/{r.todo}", str(r.failed or ""), r.where, fmt_value(r.best) if r.where else "", secs
             )
-        return Group(table)
+        return Group(ProgressBar(total=max(self.total, 1), completed=self.finished, width=60), table)
