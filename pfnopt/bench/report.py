@@ -51,17 +51,14 @@ def _table(agg: Aggregate, key: str, fmt: Any, rows: Sequence[str]) -> list[str]
     return lines
 
 
-def _gap_text(s: Any) -> str:
+def _gap_text(s: Any, n_seeds: int) -> str:
     lo, med, hi = s.gap_q()
     text = f"{_num(med)} [{_num(lo, 3)}, {_num(hi, 3)}]"
     if s.n_infeasible:
         text += f" †{s.n_infeasible}"
+    if len(s.seeds) != n_seeds:
+        text += f" ({len(s.seeds)}/{n_seeds})"
     return text
-
-
-def _seeds_note(agg: Aggregate, p: str, m: str) -> str:
-    s = agg.get(p, m)
-    return "" if s is None or len(s.seeds) == agg.expected.seeds else f" ({len(s.seeds)}/{agg.expected.seeds})"
 
 
 def _environment(agg: Aggregate) -> list[str]:
@@ -285,7 +282,7 @@ def write_report(
         "Median [25%, 75%] over seeds of (best feasible value − known optimum); †k: k seeds found no feasible "
         "point (gap +inf); bold: best median per row; ·: no results yet; (k/n): only k of n seeds.",
         "",
-        *_table(agg, "gap", lambda s: _gap_text(s), rows),
+        *_table(agg, "gap", lambda s: _gap_text(s, exp.seeds), rows),
         "",
     ]
     if constrained:
@@ -310,20 +307,6 @@ def write_report(
         "iterations of all seeds.",
         "",
         *_table(agg, "secs", lambda s: _num(s.median_secs(), 3), rows),
-        "",
-        "## Seeds per cell group",
-        "",
-        "Groups with fewer seeds than asked: "
-        + (
-            ", ".join(
-                f"{p}/{m}{_seeds_note(agg, p, m)}"
-                for p in rows
-                for m in agg.methods
-                if agg.get(p, m) is not None and _seeds_note(agg, p, m)
-            )
-            or "none"
-        )
-        + ".",
         "",
         *_figures(out, agg, figures),
     ]
