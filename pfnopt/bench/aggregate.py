@@ -133,6 +133,7 @@ class Aggregate:
     envs: list[dict[str, Any]]
     ignored: int  # result files of another configuration
     checkpoints: dict[str, dict[tuple[str, str], int]] = field(default_factory=dict)  # method -> (path, sha) -> n
+    loads: dict[str, list[float]] = field(default_factory=dict)  # method -> 1-min load average per cell
 
     def get(self, problem: str, method: str) -> Stat | None:
         return self.stats.get((problem, method))
@@ -225,8 +226,13 @@ def aggregate(out: Path, exp: Expected, methods: Sequence[str] | None = None) ->
             key = (ck.get("path", "?"), ck.get("sha256", ck.get("error", "?")))
             per = checkpoints.setdefault(r["method"], {})
             per[key] = per.get(key, 0) + 1
+    loads: dict[str, list[float]] = {}
+    for r in keep:
+        load = r["environment"].get("machine", {}).get("load_average")
+        if load:
+            loads.setdefault(r["method"], []).append(load[0])
     envs = [r["environment"] for r in keep]
-    return Aggregate(exp, problems, ms, stats, meta, envs, len(results) - len(keep), checkpoints)
+    return Aggregate(exp, problems, ms, stats, meta, envs, len(results) - len(keep), checkpoints, loads)
 
 
 def missing(out: Path, exp: Expected) -> list[Cell]:

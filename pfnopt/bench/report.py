@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
+import statistics
 from collections import Counter
 from pathlib import Path
 from typing import Any, Sequence
@@ -150,11 +151,12 @@ def _summary(agg: Aggregate) -> list[str]:
         f"Problems on which each method has the best median final gap (ties count for each; "
         f"{n_with} problems with results):",
         "",
-        "| method | problems best | median s/iteration (all cells) |",
-        "|---|---|---|",
+        "| method | problems best | median s/iteration (all cells) | machine load (median 1-min load average) |",
+        "|---|---|---|---|",
     ]
     for m in agg.methods:
-        lines.append(f"| {m} | {wins.get(m, 0)} | {_num(agg.pooled_secs(m), 3)} |")
+        load = statistics.median(agg.loads[m]) if agg.loads.get(m) else None
+        lines.append(f"| {m} | {wins.get(m, 0)} | {_num(agg.pooled_secs(m), 3)} | {_num(load, 3)} |")
     ratios = []
     for pm in (m for m in PFN_METHODS if m in agg.methods):
         for other in ("gp-cei", "optuna-gp"):
@@ -162,6 +164,9 @@ def _summary(agg: Aggregate) -> list[str]:
             if a and b:
                 ratios.append(f"- {pm} / {other}: {a / b:.3g} of the time per iteration ({b / a:.3g}x faster)")
     lines += [
+        "",
+        "The machine is shared (2 cores; the load column says how busy it was when each method's cells "
+        "finished): compare timings taken under similar load.",
         "",
         "Speed ratios (median seconds per BO iteration, pooled):",
         "",
