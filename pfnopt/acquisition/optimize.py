@@ -7,11 +7,12 @@ plus a light pass per chunk):
    best observed points (``centres``) at three scales, every one snapped to an admissible
    encoding by :meth:`SearchSpace.snap` (ints to their cell, one-hot blocks to a single 1).
 2. Score them all in chunks, without gradients.
-3. Refine the top few, by one of two rules (``refine=``):
-   ``"local"`` (default): rounds of batched perturbations around the current top candidates at
-   shrinking scales, every round one forward pass (what a CPU does fastest: see
-   benchmarks/acquisition/refine.py for the measured comparison); ``"gradient"``: Adam steps on
-   their CONTINUOUS columns (discrete columns held) through the differentiable acquisition.
+3. Refine the top few, by one of two rules (``refine=``): ``"gradient"`` (default): Adam steps
+   on their CONTINUOUS columns (discrete columns held) through the differentiable acquisition;
+   ``"local"``: rounds of batched perturbations around the current top candidates at shrinking
+   scales. Measured on 30 PFN acquisition problems (benchmarks/acquisition/refine.md), gradient
+   steps reach within 0.1 nats of the best found in 79-97% of cases (6-12 steps) against 48%
+   for local rounds at similar cost, the gap growing with d; 6 steps is the default trade-off.
    Either way the result is snapped and re-scored.
 4. Return the best candidate that is not a duplicate of an observed point and not within
    ``avoid_radius`` (L-infinity, unit cube) of a point to avoid (failed trials).
@@ -40,10 +41,10 @@ class AcqOptions:
     n_centres: int = 5  # best points perturbed
     chunk: int = 2048  # candidates scored per forward pass
     n_refine: int = 4  # top candidates refined
-    refine: str = "local"  # "local" (batched perturbation rounds) or "gradient" (Adam through the model)
+    refine: str = "gradient"  # "gradient" (Adam through the model) or "local" (batched perturbation rounds)
     refine_rounds: int = 2  # local: rounds, each one batch of n_refine * per_round points
     refine_per_round: int = 64  # local: perturbations per refined point per round
-    refine_steps: int = 12  # gradient: Adam steps
+    refine_steps: int = 6  # gradient: Adam steps
     refine_lr: float = 0.02  # gradient: Adam step size
     avoid_radius: float = 0.02  # L-inf radius around failed trials
 
@@ -117,7 +118,7 @@ def _refine(
 ) -> np.ndarray:
     """Adam ascent on the continuous columns of the ``k x D`` starting points; snapped result."""
     continuous = torch.as_tensor(~space.integer_columns(), device=device)
-    if not bool(continuous.any()) or options.refine_steps <= 0:
+    if not bool(continuous.any()) or options.refine_steps <= 0 or len(U0) == 0:
         return U0
     X = torch.as_tensor(U0, dtype=dtype, device=device).clone().requires_grad_(True)
     opt = torch.optim.Adam([X], lr=options.refine_lr)
@@ -162,28 +163,32 @@ def optimize_acquisition(
     U = candidate_points(space, centres[: options.n_centres], options, rng)
     values = _score_all(score_fn, U, options.chunk, dtype, device)
     top = np.argsort(-np.nan_to_num(values, nan=-np.inf))[: options.n_refine]
-    if options.refine == "local":
-        refined, refined_values = _refine_local(score_fn, U[top], values[top], space, options, rng, dtype, device)
-    elif options.refine == "gradient":
-        refined = _refine(score_fn, U[top], space, options, dtype, device)
-        refined_values = _score_all(score_fn, refined, options.chunk, dtype, device)
-    else:
-        raise ValueError(f"unknown refine rule {options.refine!r}; allowed: local, gradient")
-    U = np.concatenate([U, refined])
-    values = np.concatenate([values, refined_values])
+    if options.n_refine > 0 and len(top):
+        if options.refine == "local":
+            refined, refined_values = _refine_local(score_fn, U[top], values[top], space, options, rng, dtype, device)
+        elif options.refine == "gradient":
+            refined = _refine(score_fn, U[top], space, options, dtype, device)
+            refined_values = _score_all(score_fn, refined, options.chunk, dtype, device)
+        else:
+            raise ValueError(f"unknown refine rule {options.refine!r}; allowed: local, gradient")
+        U = np.concatenate([U, refined])
+        values = np.concatenate([values, refined_values])
     values = np.nan_to_num(values, nan=-np.inf)
-    banned = _banned(U, X_observed, X_avoid, options.avoid_radius)
-    values[banned] = -np.inf
-    if not np.isfinite(values).any():
-        # every candidate is excluded or scored -inf: fall back to the most distant fresh point
-        fresh = ~banned
-        pick = int(np.flatnonzero(fresh)[0]) if fresh.any() else 0
-        return AcqResult(U[pick], float("-inf"), len(U))
-    best = int(np.argmax(values))
-    return AcqResult(U[best], float(values[best]), len(U))
+    # best first; the duplicate / failed-neighbourhood check runs lazily, 64 candidates at a time,
+    # because it is the only O(candidates x observations) step (measured: up to 21% of an ask)
+    order = np.argsort(-values, kind="stable")
+    for start in range(0, len(order), 64):
+        block = order[start : start + 64]
+        ok = np.flatnonzero(~_banned(U[block], X_observed, X_avoid, options.avoid_radius))
+        if len(ok):
+            pick = int(block[ok[0]])
+            return AcqResult(U[pick], float(values[pick]), len(U))
+    # every candidate repeats a finished trial: a small discrete space is exhausted
+    return AcqResult(U[order[0]], float(values[order[0]]), len(U))
 
 
 def _banned(U: np.ndarray, X_observed: np.ndarray, X_avoid: np.ndarray | None, radius: float) -> np.ndarray:
+    """Mask (``len(U)``) of candidates that repeat a finished trial or lie near a point to avoid."""
     banned = np.zeros(len(U), dtype=bool)
     if len(X_observed):
         # exact duplicates of finished trials (after snapping both sides agree to rounding error)
