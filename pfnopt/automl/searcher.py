@@ -256,10 +256,11 @@ class _Objective:
                 if k in measured:
                     trial.set_user_attr({"params": "n_params", "flops": "flops_per_sample"}.get(k, k), measured[k])
         values = []
+        invalid = bool(reasons)
         for k in self.names:
             if k == "valid":
-                values.append(1.0 if reasons else -1.0)
-            elif reasons:
+                values.append(1.0 if invalid else -1.0)
+            elif invalid:
                 values.append(0.0)  # unknown: the model cannot be built
             else:
                 values.append(measured[k] / self.limits[k] - 1.0)

@@ -285,12 +285,15 @@ def train(
     try:
         return _train(model_cfg, cfg, task, on_epoch, model, device, t_start, state)
     except (torch.OutOfMemoryError, MemoryError) as e:
-        state.clear()
-        _free(device)
-        raise TrainingFailed(
-            f"out of {'GPU' if device.type == 'cuda' else 'host'} memory at batch size {cfg.batch_size} "
-            f"({model_cfg.family}, width {model_cfg.width}, depth {model_cfg.depth}): {str(e).splitlines()[0]}"
-        ) from None
+        message = (str(e).splitlines() or [type(e).__name__])[0]
+    # outside the except block: the traceback (and the tensors its frames hold) is gone now
+    state.clear()
+    model = None
+    _free(device)
+    raise TrainingFailed(
+        f"out of {'GPU' if device.type == 'cuda' else 'host'} memory at batch size {cfg.batch_size} "
+        f"({model_cfg.family}, width {model_cfg.width}, depth {model_cfg.depth}): {message}"
+    )
 
 
 def _free(device: torch.device) -> None:

@@ -9,7 +9,7 @@ from pfnopt.automl.space import default_space
 from pfnopt.automl.tasks import digits_task, synthetic_task
 from pfnopt.automl.train import model_config_for, train
 from pfnopt.records import TrialState
-from pfnopt.space import Categorical, Float
+from pfnopt.space import Categorical, Float, Int
 
 TINY_TC = TrainConfig(epochs=2, steps_per_epoch=8, batch_size=32, latency_runs=2)
 
@@ -37,14 +37,24 @@ def test_synthetic_best_model_beats_the_naive_forecast():
 def test_constraint_rejects_without_training_and_is_told_to_the_sampler():
     task = digits_task()
     space = _small(task)
-    study = search(task, n_trials=4, sampler="random", space=space, train_config=TINY_TC, max_params=2000, seed=1)
+    study = search(
+        task,
+        n_trials=4,
+        sampler="random",
+        space=space,
+        train_config=TINY_TC,
+        max_params=2000,
+        max_latency_ms=1e6,
+        seed=1,
+    )
     rejected = [t for t in study.trials if "rejected" in t.user_attrs]
     assert rejected, "2,000 parameters is below every model of this space"
     for t in rejected:
-        assert t.state == TrialState.COMPLETE and not t.feasible and t.constraints[0] > 0
+        assert t.state == TrialState.COMPLETE and not t.feasible and t.constraints[0] > 0 > t.constraints[1]
         assert not t.intermediate_values and "samples_per_s" not in t.user_attrs  # never trained
         assert t.value == pytest.approx(np.log(10))
-    assert study.user_attrs["automl"]["constraint_names"] == ["params"]
+        assert t.user_attrs["latency_ms"] > 0  # measured, batch 1
+    assert study.user_attrs["automl"]["constraint_names"] == ["params", "latency_ms"]
 
 
 def test_nan_loss_fails_the_trial_with_a_reason_and_the_study_goes_on():
@@ -105,3 +115,17 @@ def test_export_best_from_artifacts_and_by_retraining_agree(tmp_path):
     x = np.random.default_rng(0).standard_normal((4, 48, 2))
     pa, pb = load_model(tmp_path / "a").predict(x), load_model(tmp_path / "b").predict(x)
     assert pa.shape == (4, 8, 2) and np.allclose(pa, pb, atol=1e-5)
+
+
+def test_an_extended_space_with_invalid_architectures_gets_a_validity_constraint():
+    task = synthetic_task(length=700, n_channels=1, horizon=8)
+    space = _small(task).restrict(families=["patchtst"])
+    space.set("width", Int(28, 40, step=4)).set("heads", Categorical([8]))  # 28, 36 are not divisible by 8
+    study = search(task, n_trials=5, sampler="random", space=space, train_config=TINY_TC, seed=3)
+    assert study.user_attrs["automl"]["constraint_names"] == ["valid"]
+    for t in study.trials:
+        valid = t.params["width"] % 8 == 0
+        assert list(t.constraints) == [-1.0 if valid else 1.0]
+        assert ("rejected" in t.user_attrs) == (not valid)
+        if not valid:
+            assert "not divisible by heads" in t.user_attrs["rejected"]

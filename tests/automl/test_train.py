@@ -3,6 +3,7 @@
 import math
 
 import pytest
+import torch
 
 from pfnopt.automl.tasks import digits_task, synthetic_task
 from pfnopt.automl.train import TrainConfig, TrainingFailed, model_config_for, train
@@ -47,3 +48,30 @@ def test_same_seed_same_result():
     cfg = model_config_for(task, dict(family="tsmixer", lookback=32, **TINY))
     tc = TrainConfig(epochs=1, batch_size=16, steps_per_epoch=5, seed=7, latency_runs=0)
     assert train(cfg, tc, task).best_val == train(cfg, tc, task).best_val
+
+
+class _RunsOutOfMemory(torch.nn.Module):
+    """A real model whose training forward raises the error torch raises when CUDA memory runs out."""
+
+    def __init__(self, inner: torch.nn.Module):
+        super().__init__()
+        self.inner = inner
+
+    def forward(self, x):
+        if self.training:
+            raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 20.00 GiB")
+        return self.inner(x)
+
+
+def test_out_of_memory_is_a_training_failure_with_the_reason():
+    from pfnopt.automl.models import build_model
+
+    task = synthetic_task(length=600, n_channels=1, horizon=8)
+    cfg = model_config_for(task, dict(family="dlinear", lookback=32))
+    with pytest.raises(TrainingFailed, match="out of host memory at batch size 16.*Tried to allocate"):
+        train(
+            cfg,
+            TrainConfig(epochs=1, batch_size=16, steps_per_epoch=2, latency_runs=0),
+            task,
+            model=_RunsOutOfMemory(build_model(cfg)),
+        )
