@@ -83,6 +83,18 @@ def _resolve_space(task: Any, space: Any) -> AutoMLSpace:
     raise ParameterError(f"space must be an AutoMLSpace, a mapping of overrides or a file path, got {space!r}")
 
 
+def check_space(space: AutoMLSpace, task: Any) -> None:
+    """Refuse, before any trial, a space whose lookbacks do not fit the series."""
+    if task.kind != "forecast":
+        return
+    if "lookback" in space.fixed:
+        task.check_lookback(int(space.fixed["lookback"]))
+        return
+    dist = space.params["lookback"]
+    for value in getattr(dist, "choices", None) or [dist.high]:  # type: ignore[union-attr]
+        task.check_lookback(int(value))
+
+
 def can_be_invalid(space: AutoMLSpace, task: Any) -> bool:
     """Whether some point of ``space`` is an architecture that cannot be built (then a validity
     constraint is told with every trial). False for the default spaces."""
@@ -163,6 +175,7 @@ def search(
 
     task = _resolve_task(task, data, target, horizon)
     space = _resolve_space(task, space)
+    check_space(space, task)
     base_tc = train_config if train_config is not None else TrainConfig()
     base_tc = replace(base_tc, device=device if device != "auto" else base_tc.device, seed=seed).validate()
     limits = {"params": max_params, "flops": max_flops, "latency_ms": max_latency_ms}

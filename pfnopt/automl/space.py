@@ -150,9 +150,12 @@ class AutoMLSpace:
         return self
 
     def fix(self, name: str, value: Any) -> "AutoMLSpace":
-        """Hold ``name`` at ``value`` (not searched; still used by the families that use it)."""
-        if name not in KNOWN or name == "family":
-            raise ParameterError(f"cannot fix {name!r}; fixable: {sorted(KNOWN - {'family'})}")
+        """Hold ``name`` at ``value`` (not searched; still used by the families that use it).
+        Fixing ``family`` restricts the root to that one family."""
+        if name == "family":
+            return self.restrict(families=[value])
+        if name not in KNOWN:
+            raise ParameterError(f"cannot fix unknown parameter {name!r}; known: {sorted(KNOWN)}")
         if name not in self.params:
             self.shared = self.shared + (name,)
             self.params[name] = Categorical([value])

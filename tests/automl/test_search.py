@@ -129,3 +129,11 @@ def test_an_extended_space_with_invalid_architectures_gets_a_validity_constraint
         assert ("rejected" in t.user_attrs) == (not valid)
         if not valid:
             assert "not divisible by heads" in t.user_attrs["rejected"]
+
+
+def test_a_lookback_longer_than_the_series_is_refused_before_any_trial():
+    from pfnopt.exceptions import ParameterError
+
+    task = synthetic_task(length=700, n_channels=1, horizon=8)
+    with pytest.raises(ParameterError, match="lookback 5000 is too long"):
+        search(task, n_trials=1, sampler="random", space={"fixed": {"lookback": 5000}})

@@ -87,6 +87,9 @@ def test_restrict_extend_fix_and_bad_names():
         space.restrict(families=["patchtst"])
     with pytest.raises(ParameterError, match="outside the space"):
         space.check({"family": "convmixer"})
+    with pytest.raises(ParameterError, match=r"\['resnet'\] are not classify families"):
+        space.fix("family", "resnet")
+    assert space.fix("family", "vit").families == ("vit",)
 
 
 @pytest.mark.parametrize("suffix", [".json", ".yaml"])
