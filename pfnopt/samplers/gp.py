@@ -11,7 +11,9 @@
   feasibility alone (``LogProbabilityOfFeasibility``). Without constraints it is ``ei``.
 * ``penalty``: one GP on ``y + rho * sum_i max(c_i, 0) / s_i`` and log-EI on it, over the best
   penalised value of a feasible trial (of any trial while none is feasible). ``s_i`` is the
-  largest ``|c_i|`` observed, so constraints in different units weigh alike (1 if all are 0).
+  largest violation ``max(c_i, 0)`` observed (1 while there is none), so constraints in
+  different units weigh alike and the worst violation seen of each costs ``rho``. (The
+  largest ``|c_i|`` instead let a far-feasible outlier soften the penalty: pressure_vessel.)
   ``rho = g * (max(y) - min(y))``: the objective's observed range (1 if it is 0) times a growth
   factor ``g`` that follows Yu et al. (2024), the rule of pfnopt's PFN ``penalty``: 1 at first,
   times 1.5 after every 5 model-based trials without improvement of the best feasible value.
@@ -107,9 +109,10 @@ def penalised(y: np.ndarray, C: np.ndarray, growth: float = 1.0) -> tuple[np.nda
     rho = growth * (span if span > 0 else 1.0)
     if C.shape[1] == 0:
         return y.copy(), rho
-    scale = np.abs(C).max(axis=0)
+    violation = np.maximum(C, 0.0)
+    scale = violation.max(axis=0) if violation.size else np.ones(C.shape[1])
     scale[scale <= 0] = 1.0
-    return y + rho * (np.maximum(C, 0.0) / scale).sum(axis=1), rho
+    return y + rho * (violation / scale).sum(axis=1), rho
 
 
 class GPSampler(BaseSampler):

@@ -139,11 +139,12 @@ def test_penalty_rule():
     from pfnopt.samplers.observations import Observations
 
     y = np.array([1.0, 3.0, 2.0])
-    C = np.array([[-1.0, 0.0], [2.0, -4.0], [1.0, 2.0]])
-    # rho = growth * range(y) = 1.5 * 2; scales = max |c_i| = (2, 4)
+    C = np.array([[-1.0, 0.0], [2.0, -40.0], [1.0, 4.0]])
+    # rho = growth * range(y) = 1.5 * 2; scales = largest violations (2, 4), not max |c_i| (40)
     pen, rho = penalised(y, C, 1.5)
     assert rho == 3.0
-    np.testing.assert_allclose(pen, [1.0, 3.0 + 3 * (2 / 2), 2.0 + 3 * (1 / 2 + 2 / 4)])
+    np.testing.assert_allclose(pen, [1.0, 3.0 + 3 * (2 / 2), 2.0 + 3 * (1 / 2 + 4 / 4)])
+    np.testing.assert_allclose(penalised(y, -np.ones((3, 2)))[0], y)  # nothing violated: no penalty
     np.testing.assert_allclose(penalised(y, np.zeros((3, 0)))[0], y)
 
     def obs(ys, feasible):
