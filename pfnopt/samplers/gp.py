@@ -51,6 +51,7 @@ from pfnopt.exceptions import ParameterError
 from pfnopt.records import FrozenTrial
 from pfnopt.samplers.base import BaseSampler
 from pfnopt.samplers.observations import Observations, collect
+from pfnopt.samplers.penalty import penalised, penalty_growth
 from pfnopt.samplers.simple import SobolSampler, sobol_points
 from pfnopt.space import SearchSpace
 
@@ -81,38 +82,6 @@ def call_seed(seed: int | None, number: int, space: SearchSpace) -> int | None:
         return None
     salt = zlib.crc32("|".join(space).encode())
     return int(np.random.SeedSequence([seed, number, salt]).generate_state(1)[0] & 0x7FFFFFFF)
-
-
-def penalty_growth(obs: Observations, n_startup: int) -> float:
-    """The growth factor ``g``: 1, times 1.5 per 5 model-based trials without improvement.
-
-    The rule of ``pfnopt.samplers.pfn.penalty_weight`` (Yu et al. 2024); trials are taken in
-    number order and the first ``n_startup`` are the initial design.
-    """
-    g, stall, best = 1.0, 0, None
-    feasible = obs.feasible
-    for i, idx in enumerate(np.argsort(obs.numbers)):
-        improved = bool(feasible[idx]) and (best is None or obs.y[idx] < best)
-        if improved:
-            best = float(obs.y[idx])
-        if i < n_startup:
-            continue
-        stall = 0 if improved else stall + 1
-        if stall and stall % 5 == 0:
-            g *= 1.5
-    return g
-
-
-def penalised(y: np.ndarray, C: np.ndarray, growth: float = 1.0) -> tuple[np.ndarray, float]:
-    """``(y + rho * sum_i max(c_i, 0) / s_i, rho)`` with ``rho = growth * range(y)`` (module docstring)."""
-    span = float(np.ptp(y)) if y.size else 0.0
-    rho = growth * (span if span > 0 else 1.0)
-    if C.shape[1] == 0:
-        return y.copy(), rho
-    violation = np.maximum(C, 0.0)
-    scale = violation.max(axis=0) if violation.size else np.ones(C.shape[1])
-    scale[scale <= 0] = 1.0
-    return y + rho * (violation / scale).sum(axis=1), rho
 
 
 class GPSampler(BaseSampler):

@@ -11,16 +11,12 @@ Each suggestion:
    failed region blindly": only its immediate neighbourhood is banned, since a failure may be
    a crash unrelated to the parameters).
 3. One PFN context for all outputs: columns ``[f, c_1, ..., c_m]`` (``cei``, ``cei+``) or the
-   single penalised column ``f + rho * sum max(0, c_i)^2`` (``penalty``), encoded once.
+   single penalised column of :mod:`pfnopt.samplers.penalty` (``penalty``), encoded once.
 4. Pending points (RUNNING trials of other workers, earlier asks of a batch) are added to the
    context with the posterior mean as their value (the "kriging believer" flavour of constant
    liar), so parallel workers are pushed apart without waiting for results.
 5. The acquisition (:mod:`pfnopt.acquisition.constrained`) is maximised by
    :func:`pfnopt.acquisition.optimize.optimize_acquisition` and decoded by the space.
-
-The penalty weight ``rho`` follows Yu et al. (2024): it starts at 1 and grows by 1.5x after
-every 5 model-based iterations without improvement of the best feasible value; it is recomputed
-from the trial history, so it needs no stored state and survives restarts.
 """
 
 from __future__ import annotations
@@ -35,6 +31,7 @@ from pfnopt.exceptions import ParameterError
 from pfnopt.records import FrozenTrial
 from pfnopt.samplers.base import BaseSampler
 from pfnopt.samplers.observations import Observations, collect
+from pfnopt.samplers.penalty import penalised, penalty_growth
 from pfnopt.samplers.simple import SobolSampler
 from pfnopt.space import SearchSpace
 
@@ -49,23 +46,6 @@ ACQUISITIONS = ("log_ei", "ei", "pi", "ucb")
 
 def default_n_startup(dim: int) -> int:
     return min(max(5, 2 * dim), 20)
-
-
-def penalty_weight(obs: Observations, n_startup: int) -> float:
-    """rho after the model-based iterations so far (1, x1.5 per 5 iterations without improvement)."""
-    rho, stall, best = 1.0, 0, None
-    order = np.argsort(obs.numbers)
-    feasible = obs.feasible
-    for i, idx in enumerate(order):
-        improved = bool(feasible[idx]) and (best is None or obs.y[idx] < best)
-        if improved:
-            best = float(obs.y[idx])
-        if i < n_startup:
-            continue
-        stall = 0 if improved else stall + 1
-        if stall and stall % 5 == 0:
-            rho *= 1.5
-    return rho
 
 
 def check_device(device: str | None) -> str:
@@ -179,9 +159,10 @@ class PFNSampler(BaseSampler):
         rng = np.random.default_rng(None if self.seed is None else [self.seed, number])
         m = obs.m if self.method != "penalty" else 0
         if self.method == "penalty" and obs.m:
-            rho = penalty_weight(obs, n_startup)
-            Y = (obs.y + rho * np.square(np.maximum(obs.C, 0.0)).sum(axis=1))[:, None]
-            best = float(Y[obs.feasible].min()) if obs.feasible.any() else float(Y.min())
+            pen, rho = penalised(obs.y, obs.C, penalty_growth(obs, n_startup))
+            self.record(penalty_rho=rho)
+            Y = pen[:, None]
+            best = float(pen[obs.feasible].min()) if obs.feasible.any() else float(pen.min())
         else:
             Y = np.concatenate([obs.y[:, None], obs.C], axis=1) if obs.m else obs.y[:, None]
             best = obs.best_feasible() if obs.m else float(obs.y.min())

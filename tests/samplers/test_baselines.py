@@ -135,8 +135,8 @@ def test_cei_maximises_feasibility_while_nothing_is_feasible():
 
 
 def test_penalty_rule():
-    from pfnopt.samplers.gp import penalised, penalty_growth
     from pfnopt.samplers.observations import Observations
+    from pfnopt.samplers.penalty import penalised, penalty_growth
 
     y = np.array([1.0, 3.0, 2.0])
     C = np.array([[-1.0, 0.0], [2.0, -40.0], [1.0, 4.0]])
@@ -160,24 +160,6 @@ def test_penalty_rule():
     assert penalty_growth(obs([5.0, 4.0] + [9.0] * 4 + [3.0] + [9.0] * 4, [True] * 11), 2) == 1.0
     # infeasible "improvements" do not count
     assert penalty_growth(obs([5.0, 4.0] + [1.0] * 5, [True, True] + [False] * 5), 2) == 1.5
-
-
-def test_penalty_growth_is_the_pfn_rule():
-    """gp-penalty and the PFN sampler's penalty grow their weight by the same rule."""
-    pfn = pytest.importorskip("pfnopt.samplers.pfn")
-    if not hasattr(pfn, "penalty_weight"):
-        pytest.skip("pfnopt.samplers.pfn has no penalty_weight")
-    from pfnopt.samplers.gp import penalty_growth
-    from pfnopt.samplers.observations import Observations
-
-    rng = np.random.default_rng(0)
-    for _ in range(20):
-        n = int(rng.integers(3, 40))
-        C = rng.normal(size=(n, 2)) - 0.5
-        o = Observations(
-            np.zeros((n, 1)), rng.normal(size=n), C, np.zeros((0, 1)), np.zeros((0, 1)), rng.permutation(n)
-        )
-        assert penalty_growth(o, 3) == pfn.penalty_weight(o, 3)
 
 
 # --- failures, NaN, pending points -----------------------------------------------------------

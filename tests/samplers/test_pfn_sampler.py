@@ -15,8 +15,7 @@ import pfnopt
 from pfnopt import Float, TrialState
 from pfnopt.acquisition import AcqOptions
 from pfnopt.exceptions import ParameterError
-from pfnopt.samplers.observations import Observations
-from pfnopt.samplers.pfn import PFNSampler, penalty_weight
+from pfnopt.samplers.pfn import PFNSampler
 
 FAST = AcqOptions(n_sobol=128, n_local=128, refine_per_round=16)
 ROOT = Path(__file__).resolve().parents[2]
@@ -70,7 +69,9 @@ def test_constrained_sampler_converges_into_the_feasible_region(method):
     last = study.trials[-10:]
     # the disk covers 20% of the square; after the Sobol start the sampler stays inside it
     assert sum(t.feasible for t in last) >= 7, [t.constraints for t in last]
-    assert study.best_value < 0.01
+    # and improves on the best feasible point of the Sobol start (the objective spans 0..1.1)
+    start = min(t.value for t in study.trials[:6] if t.feasible)
+    assert study.best_value < min(start, 0.05)
 
 
 @pytest.mark.parametrize("method", ["cei", "cei+"])
@@ -161,14 +162,6 @@ def test_bad_options_are_refused_with_the_value():
         study.ask(big)
     (refused,) = study.trials  # the trial the sampler could not fill is failed, not left RUNNING
     assert refused.state == TrialState.FAIL and "at most 20 inputs" in refused.system_attrs["fail_reason"]
-
-
-def test_penalty_weight_grows_after_five_stalled_iterations():
-    y = np.array([5.0, 4.0] + [6.0] * 10)
-    obs = Observations(X=np.zeros((12, 1)), y=y, C=np.zeros((12, 1)), X_running=np.zeros((0, 1)),
-                       X_failed=np.zeros((0, 1)), numbers=np.arange(12))
-    assert penalty_weight(obs, n_startup=2) == pytest.approx(1.5**2)
-    assert penalty_weight(obs, n_startup=12) == 1.0
 
 
 def test_pfn_is_the_default_sampler():
