@@ -9,7 +9,11 @@ import os
 
 import typer
 
+from pfnopt.commands import automl as _automl
+from pfnopt.commands import bench as _bench
 from pfnopt.commands import demo as _demo
+from pfnopt.commands import plot as _plot
+from pfnopt.commands import pretrain as _pretrain
 from pfnopt.commands import studies as _studies
 from pfnopt.commands import trials as _trials
 
@@ -39,31 +43,10 @@ app.command("optimize")(_trials.optimize)
 app.command("trials")(_trials.trials)
 app.command("best")(_trials.best)
 app.command("demo")(_demo.demo)
-
-
-def _mount_optional() -> None:
-    """Command groups owned by the heavier parts; each imports its dependencies lazily."""
-    import importlib
-
-    for module, attr, name, is_group in (
-        ("pfnopt.commands.pretrain", "pretrain", "pretrain", False),
-        ("pfnopt.commands.automl", "app", "automl", True),
-        ("pfnopt.commands.bench", "app", "bench", True),
-        ("pfnopt.commands.plot", "app", "plot", True),
-    ):
-        try:
-            obj = getattr(importlib.import_module(module), attr)
-        except ModuleNotFoundError as e:
-            if e.name == module:
-                continue
-            raise
-        if is_group:
-            app.add_typer(obj, name=name)
-        else:
-            app.command(name)(obj)
-
-
-_mount_optional()
+app.command("pretrain")(_pretrain.pretrain)
+app.add_typer(_bench.app, name="bench")
+app.add_typer(_plot.app, name="plot")
+app.add_typer(_automl.app, name="automl")
 
 
 def main() -> None:

@@ -20,6 +20,10 @@ err_console = Console(stderr=True)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+SAMPLER_HELP = (
+    "Sampler: pfn (default; pfn-cei, pfn-cei+, pfn-penalty), gp-ei, gp-cei, gp-penalty, "
+    "optuna-tpe (tpe), optuna-gp, sobol, random."
+)
 STORAGE_HELP = "Storage URL (default: $PFNOPT_STORAGE, else sqlite:///store/pfnopt.db)."
 StorageOption = typer.Option(None, "--storage", help=STORAGE_HELP, show_default=False)
 

@@ -6,14 +6,16 @@ import datetime as _dt
 
 import typer
 
-from pfnopt.commands._common import StorageOption, cli_errors, console, fmt, storage_url
+from pfnopt.commands._common import SAMPLER_HELP, StorageOption, cli_errors, console, fmt, storage_url
 
 
 @cli_errors
 def demo(
-    problem: str = typer.Option("welded_beam", "--problem", help="A problem of pfnopt.problems (see `pfnopt bench problems`)."),
+    problem: str = typer.Option(
+        "welded_beam", "--problem", help="A problem of pfnopt.problems (see `pfnopt bench problems`)."
+    ),
     n_trials: int = typer.Option(40, "--n-trials", "-n", min=1, help="Number of evaluations."),
-    sampler: str | None = typer.Option(None, "--sampler", help="Sampler (default: pfnopt's default sampler)."),
+    sampler: str | None = typer.Option(None, "--sampler", help=SAMPLER_HELP),
     seed: int = typer.Option(0, "--seed", help="Sampler seed."),
     storage: str | None = StorageOption,
 ) -> None:

@@ -12,6 +12,7 @@ import typer
 from rich.table import Table
 
 from pfnopt.commands._common import (
+    SAMPLER_HELP,
     StorageOption,
     cli_errors,
     console,
@@ -33,7 +34,7 @@ def _study(name: str, storage: str | None, sampler: str | None = None, seed: int
 def ask(
     study: str = typer.Argument(..., help="Study name."),
     space: str = typer.Option(..., "--space", help='Search space as JSON, e.g. \'{"x": {"type": "float", "low": 0, "high": 1}}\'.'),
-    sampler: str | None = typer.Option(None, "--sampler", help="Sampler name (default: pfnopt's default sampler)."),
+    sampler: str | None = typer.Option(None, "--sampler", help=SAMPLER_HELP),
     seed: int | None = typer.Option(None, "--seed", help="Sampler seed."),
     storage: str | None = StorageOption,
 ) -> None:
@@ -76,7 +77,7 @@ def optimize(
     study: str = typer.Argument(..., help="Study name (created if it does not exist)."),
     objective: str = typer.Option(..., "--objective", help="path/to/file.py:function taking a trial."),
     n_trials: int = typer.Option(..., "--n-trials", "-n", min=1, help="Number of trials to run."),
-    sampler: str | None = typer.Option(None, "--sampler", help="Sampler name (default: pfnopt's default)."),
+    sampler: str | None = typer.Option(None, "--sampler", help=SAMPLER_HELP),
     seed: int | None = typer.Option(None, "--seed", help="Sampler seed."),
     direction: str = typer.Option("minimize", "--direction", help="Direction if the study is created."),
     timeout: float | None = typer.Option(None, "--timeout", help="Stop after this many seconds."),
