@@ -45,6 +45,10 @@ def main() -> None:
     d_max = pfn.d_max
     cells = []
     t0 = time.time()
+
+    def write(cells: list[dict], complete: bool) -> None:
+        _write(args, pfn, t0, cells, complete)
+
     for d in [int(v) for v in args.ds.split(",")]:
         for n in [int(v) for v in args.ns.split(",")]:
             g = torch.Generator().manual_seed(args.seed + 1000 * d + n)
@@ -87,12 +91,18 @@ def main() -> None:
                     cell[f"pfn_minus_{ref}_se"] = round(float(diff.std() / len(diff) ** 0.5), 4)
             cells.append(cell)
             print(json.dumps(cell), f"[{time.time() - t0:.0f}s]", flush=True)
+            write(cells, complete=False)  # partial results survive an interruption
+    write(cells, complete=True)
+
+
+def _write(args, pfn, t0: float, cells: list[dict], complete: bool) -> None:
     out = {
         "checkpoint_step": pfn.record.get("step"),
         "checkpoint_datasets_seen": pfn.record.get("datasets_seen"),
         "checkpoint_val_nll": pfn.record.get("val_nll"),
         "args": vars(args),
         "seconds": round(time.time() - t0, 1),
+        "complete": complete,
         "cells": cells,
     }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)

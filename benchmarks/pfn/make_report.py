@@ -36,6 +36,11 @@ def fidelity_section(fid) -> list[str]:
         "over-estimate of the true Bayes-optimal NLL); oracle = the true hyperparameters; fitted GP = BoTorch "
         "SingleTaskGP, maximum likelihood. Differences are paired over the same data sets (± one standard error).",
         "",
+    ]
+    if not fid.get("complete", True):
+        n_cells = len(a["ds"].split(",")) * len(a["ns"].split(","))
+        out += [f"**Partial run: {len(fid['cells'])} of {n_cells} cells finished** (the run was interrupted).", ""]
+    out += [
         "| d | n | PFN | Bayes-opt. (ESS) | oracle GP | fitted GP | PFN − Bayes | PFN − oracle | PFN − fitted GP |",
         "|---|---|---|---|---|---|---|---|---|",
     ]

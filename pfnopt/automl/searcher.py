@@ -233,12 +233,10 @@ class _Objective:
         self.study = study
 
     def __call__(self, trial: Any) -> float:
+        from pfnopt.automl.measure import count_flops, count_params, measure_latency
         from pfnopt.automl.models import build_model
         from pfnopt.automl.train import (
             TrainingFailed,
-            count_flops,
-            count_params,
-            measure_latency,
             resolve_device,
             score,
             seed_everything,

@@ -33,6 +33,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from pfnopt.automl.measure import count_flops, count_params, measure_latency, peak_memory_mb
 from pfnopt.automl.models import ModelConfig, build_model
 from pfnopt.automl.tasks import ForecastTask, ImageTask
 from pfnopt.exceptions import ParameterError, PfnoptError
@@ -155,59 +156,6 @@ def _raise_compile_cache() -> None:
     for name in ("recompile_limit", "cache_size_limit"):
         if hasattr(dcfg, name) and getattr(dcfg, name) < 64:
             setattr(dcfg, name, 64)
-
-
-# measurements --------------------------------------------------------------------------------
-def example_input(model_cfg: ModelConfig, batch: int = 1, device: torch.device | str = "cpu") -> torch.Tensor:
-    """A zero input of ``batch`` samples (zeros: measuring must not consume the random stream)."""
-    if model_cfg.kind == "forecast":
-        return torch.zeros(batch, model_cfg.lookback, model_cfg.n_channels, device=device)
-    return torch.zeros(batch, model_cfg.n_channels, *model_cfg.image_size, device=device)
-
-
-def count_params(model: nn.Module) -> int:
-    return int(sum(p.numel() for p in model.parameters()))
-
-
-def count_flops(model: nn.Module, model_cfg: ModelConfig) -> int:
-    """Forward FLOPs of one sample (matmuls, convolutions, attention), by FlopCounterMode."""
-    from torch.utils.flop_counter import FlopCounterMode
-
-    was = model.training
-    model.eval()
-    x = example_input(model_cfg, 1, next(model.parameters()).device)
-    with torch.no_grad(), FlopCounterMode(display=False) as counter:
-        model(x)
-    model.train(was)
-    return int(counter.get_total_flops())
-
-
-def measure_latency(model: nn.Module, model_cfg: ModelConfig, device: torch.device, runs: int = 10) -> float:
-    """Median wall time (ms) of an eager forward pass on one sample, after 3 warm-up passes."""
-    was = model.training
-    model.eval()
-    x = example_input(model_cfg, 1, device)
-    times = []
-    with torch.no_grad():
-        for i in range(runs + 3):
-            if device.type == "cuda":
-                torch.cuda.synchronize(device)
-            t0 = time.perf_counter()
-            model(x)
-            if device.type == "cuda":
-                torch.cuda.synchronize(device)
-            if i >= 3:
-                times.append((time.perf_counter() - t0) * 1e3)
-    model.train(was)
-    return float(np.median(times))
-
-
-def peak_memory_mb(device: torch.device) -> float:
-    if device.type == "cuda":
-        return torch.cuda.max_memory_allocated(device) / 2**20
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # process high-water mark (Linux: KiB)
 
 
 def model_config_for(task: "ForecastTask | ImageTask", arch: dict[str, Any]) -> ModelConfig:
