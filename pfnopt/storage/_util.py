@@ -61,3 +61,23 @@ def check_consistent(
             f"{old[1].to_external(old[0])!r}; cannot set it again to {new[1].to_external(new[0])!r}"
         )
     return True
+
+
+def new_trial_fields(
+    state: Any,
+    params: dict[str, Any] | None,
+    distributions: dict[str, Distribution] | None,
+    user_attrs: Mapping[str, Any] | None,
+    system_attrs: Mapping[str, Any] | None,
+) -> tuple[Any, dict[str, tuple[float, Distribution]], dict[str, Any], dict[str, Any]]:
+    """``create_trial``'s checks, shared by every storage: ``(state, internal params, user attrs, system attrs)``.
+
+    A new trial is RUNNING or WAITING; parameters are converted to internal values (checked
+    against their distributions) and attributes are deep-copied through JSON, before any write.
+    """
+    from pfnopt.records import TrialState
+
+    state = TrialState(state)
+    if state not in (TrialState.RUNNING, TrialState.WAITING):
+        raise ParameterError(f"a new trial is RUNNING or WAITING, not {state.name}")
+    return state, to_internal(params, distributions), copy_attrs(user_attrs), copy_attrs(system_attrs)

@@ -20,7 +20,7 @@ from typing import Any
 from pfnopt.exceptions import DuplicateStudyError, StudyNotFoundError, TrialFinishedError, TrialNotFoundError
 from pfnopt.records import FrozenTrial, StudyDirection, StudyInfo, TrialState, utcnow
 from pfnopt.space import Distribution
-from pfnopt.storage._util import check_consistent, copy_attrs, to_internal
+from pfnopt.storage._util import check_consistent, copy_attrs, new_trial_fields, to_internal
 from pfnopt.storage.base import BaseStorage
 
 
@@ -110,13 +110,7 @@ class InMemoryStorage(BaseStorage):
         user_attrs: dict[str, Any] | None = None,
         system_attrs: dict[str, Any] | None = None,
     ) -> FrozenTrial:
-        state = TrialState(state)
-        if state not in (TrialState.RUNNING, TrialState.WAITING):
-            from pfnopt.exceptions import ParameterError
-
-            raise ParameterError(f"a new trial is RUNNING or WAITING, not {state.name}")
-        internal = to_internal(params, distributions)
-        users, systems = copy_attrs(user_attrs), copy_attrs(system_attrs)
+        state, internal, users, systems = new_trial_fields(state, params, distributions, user_attrs, system_attrs)
         with self._lock:
             study = self._study(study_id)
             now = utcnow() if state == TrialState.RUNNING else None

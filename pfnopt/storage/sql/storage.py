@@ -36,7 +36,7 @@ from pfnopt.exceptions import (
 )
 from pfnopt.records import FrozenTrial, StudyDirection, StudyInfo, TrialState, utcnow
 from pfnopt.space import Distribution, distribution_to_json
-from pfnopt.storage._util import check_consistent, copy_attrs, dump_json, to_internal
+from pfnopt.storage._util import check_consistent, copy_attrs, dump_json, new_trial_fields, to_internal
 from pfnopt.storage.base import BaseStorage
 from pfnopt.storage.sql import models as m
 from pfnopt.storage.sql import statements as q
@@ -141,11 +141,7 @@ class SQLStorage(BaseStorage):
         user_attrs: dict[str, Any] | None = None,
         system_attrs: dict[str, Any] | None = None,
     ) -> FrozenTrial:
-        state = TrialState(state)
-        if state not in (TrialState.RUNNING, TrialState.WAITING):
-            raise ParameterError(f"a new trial is RUNNING or WAITING, not {state.name}")
-        internal = to_internal(params, distributions)
-        users, systems = copy_attrs(user_attrs), copy_attrs(system_attrs)
+        state, internal, users, systems = new_trial_fields(state, params, distributions, user_attrs, system_attrs)
         now = utcnow() if state == TrialState.RUNNING else None
         with self._db.txn(write=True) as conn:
             number = conn.execute(q.NEXT_NUMBER, {"sid": study_id}).scalar()
