@@ -91,6 +91,17 @@ def test_optimize_with_objective_file(url, tmp_path):
     assert len(json.loads(r.output)) == 8
 
 
+def test_readme_example_objective(url):
+    """The objective file the README's command line points at runs through the CLI."""
+    example = Path(__file__).resolve().parents[2] / "examples" / "beam.py"
+    r = invoke("optimize", "beam", "--objective", f"{example}:objective", "--n-trials", "8", "--sampler", "sobol",
+               "--seed", "0", "--storage", url)
+    assert r.exit_code == 0, r.output
+    r = invoke("trials", "beam", "--format", "json", "--storage", url)
+    rows = json.loads(r.output)
+    assert len(rows) == 8 and {"params_x", "params_n", "params_kind", "feasible"} <= set(rows[0])
+
+
 @pytest.mark.parametrize(
     "args, message",
     [
