@@ -98,7 +98,13 @@ def main() -> None:
                 }
                 for t in study.trials
             ]
-            runs.append({"method": method, "seed": seed, "wall_s": time.time() - t0, "trials": trials})
+            run = {"method": method, "seed": seed, "wall_s": time.time() - t0, "trials": trials}
+            if method == "pfn":  # which weights made the suggestions (the shipped checkpoint evolves)
+                from pfnopt.surrogate import load_pfn
+
+                rec = load_pfn().record
+                run["pfn_checkpoint"] = {"step": rec.get("step"), "val_nll": rec.get("val_nll")}
+            runs.append(run)
             best = study.best_trial
             print(
                 f"{args.task} {method} seed {seed}: best val {best.value:.4f} ({best.params['family']}) "
