@@ -163,8 +163,11 @@ class Aggregate:
         ga, gb, tol = sa.gap_q()[1], sb.gap_q()[1], self.tol(problem)
         return bool(ga < gb - tol) if strict else bool(ga <= gb + tol)
 
-    def pooled_secs(self, method: str) -> float | None:
-        secs = [x for p in self.problems if (s := self.get(p, method)) is not None for x in s.secs]
+    def pooled_secs(self, method: str, other: str | None = None) -> float | None:
+        """Median seconds per BO iteration of ``method`` over all its cells; with ``other``, only over
+        the problems where both have results (so a partial run compares like with like)."""
+        problems = [p for p in self.problems if other is None or self.get(p, other) is not None]
+        secs = [x for p in problems if (s := self.get(p, method)) is not None for x in s.secs]
         return statistics.median(secs) if secs else None
 
 

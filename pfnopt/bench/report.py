@@ -114,7 +114,7 @@ def _targets(agg: Aggregate, suite: str) -> list[str]:
             f"{lost_txt} | {status} |"
         )
     for method, other, factor in SPEED_TARGETS.get(suite, []):
-        a, b = agg.pooled_secs(method), agg.pooled_secs(other)
+        a, b = agg.pooled_secs(method, other), agg.pooled_secs(other, method)
         if a is None or b is None:
             lines.append(
                 f"| {method} s/iteration {factor:g}x lower than {other} | >= {factor:g}x | "
@@ -132,7 +132,7 @@ def _targets(agg: Aggregate, suite: str) -> list[str]:
         "## Targets",
         "",
         "Measured on the result files below (median final gap over seeds per problem; "
-        'median seconds per BO iteration pooled over all cells). "pending": not decided until the missing '
+        'median seconds per BO iteration pooled over the problems both methods have results on). "pending": not decided until the missing '
         "cells are in.",
         "",
         "| target | needed | measured | status |",
@@ -160,7 +160,7 @@ def _summary(agg: Aggregate) -> list[str]:
     ratios = []
     for pm in (m for m in PFN_METHODS if m in agg.methods):
         for other in ("gp-cei", "optuna-gp"):
-            a, b = agg.pooled_secs(pm), agg.pooled_secs(other)
+            a, b = agg.pooled_secs(pm, other), agg.pooled_secs(other, pm)
             if a and b:
                 ratios.append(f"- {pm} / {other}: {a / b:.3g} of the time per iteration ({b / a:.3g}x faster)")
     lines += [

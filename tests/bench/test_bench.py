@@ -296,3 +296,22 @@ def test_results_of_other_pfn_weights_are_stale(tmp_path):
     assert cell_done(tmp_path, spec, cell, "aaaa") and cell_done(tmp_path, spec, cell)
     assert not cell_done(tmp_path, spec, cell, "bbbb")
     assert study_name(spec, cell, "aaaa") != study_name(spec, cell, "bbbb") != study_name(spec, cell)
+
+
+def test_speed_ratio_pools_only_problems_both_methods_ran():
+    """A partial run must not compare one method's cheap problems with another's expensive ones."""
+    import numpy as np
+
+    from pfnopt.bench.aggregate import Aggregate, Stat
+
+    def stat(secs):
+        z = np.zeros((1, 1))
+        return Stat([0], [0.0], [1.0], [1.0], list(secs), z, z, z)
+
+    stats = {("easy", "fast"): stat([1.0, 1.0]), ("easy", "slow"): stat([10.0, 10.0]),
+             ("hard", "fast"): stat([5.0, 5.0, 5.0])}  # "slow" has no result on "hard" yet
+    agg = Aggregate(expected=None, problems=["easy", "hard"], methods=["fast", "slow"], stats=stats,
+                    meta={}, envs=[], ignored=0)
+    assert agg.pooled_secs("fast") == 5.0  # all of its cells
+    assert agg.pooled_secs("fast", "slow") == 1.0  # only "easy", where both ran
+    assert agg.pooled_secs("slow", "fast") == 10.0
