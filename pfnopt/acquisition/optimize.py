@@ -62,23 +62,28 @@ def candidate_points(
     options: AcqOptions,
     rng: np.random.Generator,
     scales: tuple[float, ...] = (0.01, 0.05, 0.15),
+    bounds: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
-    """``N x D`` snapped candidates: Sobol points plus perturbations of ``centres`` (``c x D``)."""
+    """``N x D`` snapped candidates: Sobol points plus perturbations of ``centres`` (``c x D``), all
+    inside ``bounds`` (``(lo, hi)``, ``D`` each; default the unit cube; perturbation scales are
+    fractions of each column's width)."""
     from scipy.stats import qmc
 
     D = space.dim
-    parts = [qmc.Sobol(d=D, scramble=True, rng=rng).random(options.n_sobol)] if options.n_sobol else []
+    lo, hi = bounds if bounds is not None else (np.zeros(D), np.ones(D))
+    width = hi - lo
+    parts = [lo + width * qmc.Sobol(d=D, scramble=True, rng=rng).random(options.n_sobol)] if options.n_sobol else []
     if len(centres) and options.n_local:
         continuous = ~space.integer_columns()
         per = max(1, options.n_local // len(centres))
         for c in centres:
             sigma = rng.choice(np.asarray(scales), size=(per, 1))
             local = np.repeat(c[None, :], per, axis=0)
-            local[:, continuous] += rng.normal(size=(per, int(continuous.sum()))) * sigma
+            local[:, continuous] += rng.normal(size=(per, int(continuous.sum()))) * sigma * width[continuous]
             # discrete columns: re-draw a few of them, so neighbouring ints/categories get tried
             flip = (rng.random((per, D)) < 1.0 / max(D, 1)) & ~continuous[None, :]
-            local[flip] = rng.random(int(flip.sum()))
-            parts.append(local)
+            local[flip] = (lo + width * rng.random((per, D)))[flip]
+            parts.append(np.clip(local, lo, hi))
     return space.snap(np.concatenate(parts, axis=0))
 
 
@@ -94,6 +99,7 @@ def _score_all(score_fn: ScoreFn, U: np.ndarray, chunk: int, dtype: torch.dtype,
 def _refine_local(
     score_fn: ScoreFn, U0: np.ndarray, v0: np.ndarray, space: SearchSpace, options: AcqOptions,
     rng: np.random.Generator, dtype: torch.dtype, device: torch.device,
+    bounds: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Rounds of perturbations around the current best points at scales 0.02, 0.005, ...;
     returns every point tried (``r x D``) and its value."""
@@ -102,7 +108,8 @@ def _refine_local(
     scale = 0.02
     for _ in range(options.refine_rounds):
         local = candidate_points(space, best, AcqOptions(
-            n_sobol=0, n_local=len(best) * options.refine_per_round, n_centres=len(best)), rng, scales=(scale,))
+            n_sobol=0, n_local=len(best) * options.refine_per_round, n_centres=len(best)), rng, scales=(scale,),
+            bounds=bounds)
         v = _score_all(score_fn, local, options.chunk, dtype, device)
         tried.append(local)
         values.append(v)
@@ -114,10 +121,14 @@ def _refine_local(
 
 
 def _refine(
-    score_fn: ScoreFn, U0: np.ndarray, space: SearchSpace, options: AcqOptions, dtype: torch.dtype, device: torch.device
+    score_fn: ScoreFn, U0: np.ndarray, space: SearchSpace, options: AcqOptions, dtype: torch.dtype, device: torch.device,
+    bounds: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
-    """Adam ascent on the continuous columns of the ``k x D`` starting points; snapped result."""
+    """Adam ascent on the continuous columns of the ``k x D`` starting points, kept inside ``bounds``;
+    snapped result."""
     continuous = torch.as_tensor(~space.integer_columns(), device=device)
+    lo, hi = (np.zeros(space.dim), np.ones(space.dim)) if bounds is None else bounds
+    lo_t, hi_t = (torch.as_tensor(b, dtype=dtype, device=device) for b in (lo, hi))
     if not bool(continuous.any()) or options.refine_steps <= 0 or len(U0) == 0:
         return U0
     X = torch.as_tensor(U0, dtype=dtype, device=device).clone().requires_grad_(True)
@@ -134,7 +145,7 @@ def _refine(
             X.grad.nan_to_num_(0.0)
         opt.step()
         with torch.no_grad():
-            X.clamp_(0.0, 1.0)
+            X.copy_(torch.minimum(torch.maximum(X, lo_t), hi_t))
     return space.snap(X.detach().cpu().double().numpy())
 
 
@@ -149,6 +160,7 @@ def optimize_acquisition(
     rng: np.random.Generator | None = None,
     dtype: torch.dtype = torch.float32,
     device: torch.device | str = "cpu",
+    bounds: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> AcqResult:
     """The best admissible point of ``score_fn`` (see the module docstring for the recipe).
 
@@ -156,18 +168,20 @@ def optimize_acquisition(
         X_observed: ``n x D`` encodings of finished trials (never returned again).
         centres: ``c x D`` points to search around (best feasible first).
         X_avoid: ``f x D`` points whose neighbourhood is excluded (failed trials).
+        bounds: ``(lo, hi)``, ``D`` each: search only this box of the unit cube (before snapping).
     """
     options = options or AcqOptions()
     rng = rng or np.random.default_rng()
     device = torch.device(device)
-    U = candidate_points(space, centres[: options.n_centres], options, rng)
+    U = candidate_points(space, centres[: options.n_centres], options, rng, bounds=bounds)
     values = _score_all(score_fn, U, options.chunk, dtype, device)
     top = np.argsort(-np.nan_to_num(values, nan=-np.inf))[: options.n_refine]
     if options.n_refine > 0 and len(top):
         if options.refine == "local":
-            refined, refined_values = _refine_local(score_fn, U[top], values[top], space, options, rng, dtype, device)
+            refined, refined_values = _refine_local(
+                score_fn, U[top], values[top], space, options, rng, dtype, device, bounds)
         elif options.refine == "gradient":
-            refined = _refine(score_fn, U[top], space, options, dtype, device)
+            refined = _refine(score_fn, U[top], space, options, dtype, device, bounds)
             refined_values = _score_all(score_fn, refined, options.chunk, dtype, device)
         else:
             raise ValueError(f"unknown refine rule {options.refine!r}; allowed: local, gradient")

@@ -19,7 +19,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from pfnopt.bench.cells import Cell, read_result, result_path
+from pfnopt.bench.cells import Cell, checkpoint_of, read_result, result_path
 from pfnopt.bench.methods import sort_methods
 from pfnopt.bench.runner import MANIFEST
 from pfnopt.bench.stats import quantile
@@ -225,8 +225,8 @@ def aggregate(out: Path, exp: Expected, methods: Sequence[str] | None = None) ->
     checkpoints: dict[str, dict[tuple[str, str], int]] = {}
     for r in keep:
         ck = r.get("sampler", {}).get("checkpoint")
-        if ck:
-            key = (ck.get("path", "?"), ck.get("sha256", ck.get("error", "?")))
+        if ck:  # weights hash + suggestion-rule version
+            key = (ck.get("path", "?"), checkpoint_of(r["sampler"]) or ck.get("error", "?"))
             per = checkpoints.setdefault(r["method"], {})
             per[key] = per.get(key, 0) + 1
     loads: dict[str, list[float]] = {}

@@ -135,9 +135,16 @@ def cell_done(out: Path, spec: RunSpec, cell: Cell, checkpoint: str | None = Non
             f"{path} holds variant={theirs[0]}, init={theirs[1]}, budget={data.get('budget')}, not variant="
             f"{spec.variant}, init={spec.init}, budget={spec.budget}; use another --out (or delete that folder)"
         )
-    if checkpoint is not None and data.get("sampler", {}).get("checkpoint", {}).get("sha256") != checkpoint:
+    if checkpoint is not None and checkpoint_of(data.get("sampler", {})) != checkpoint:
         return False
     return data.get("budget") == spec.budget
+
+
+def checkpoint_of(sampler_info: dict[str, Any]) -> str | None:
+    """The key of a PFN sampler's behaviour: weights hash plus rule version (None for other samplers)."""
+    sha = sampler_info.get("checkpoint", {}).get("sha256")
+    version = sampler_info.get("rule_version")
+    return sha if sha is None or version is None else f"{sha}r{version}"
 
 
 def write_result(path: Path, data: dict[str, Any], workdir: Path | None = None) -> None:

@@ -87,8 +87,11 @@ def probe(method: str) -> str | None:
 
 def describe(sampler: Any) -> dict[str, Any]:
     """What identifies a sampler's behaviour in a result file: its repr, and for a PFN sampler the
-    checkpoint it loads (path and a sha256 over the checkpoint's files), since weights change."""
+    checkpoint it loads (path and a sha256 over the checkpoint's files), since weights change, and
+    the version of its suggestion rule."""
     info: dict[str, Any] = {"repr": repr(sampler), "n_startup": getattr(sampler, "n_startup", None)}
+    if getattr(sampler, "RULE_VERSION", None) is not None:
+        info["rule_version"] = sampler.RULE_VERSION
     if hasattr(sampler, "checkpoint"):
         import hashlib
         from pathlib import Path

@@ -35,6 +35,7 @@ from pfnopt.bench.cells import (
     RunSpec,
     build_result,
     cell_done,
+    checkpoint_of,
     result_path,
     shared_design,
     study_name,
@@ -150,10 +151,6 @@ def run_cell(
     write_result(result_path(out, cell), data, Path(out) / RUN_DIR)
     keys = ("final_best", "final_gap", "median_sampler_seconds", "wall_seconds", "n_evaluations")
     return {"status": "done", "elapsed": time.perf_counter() - t0, **{k: data[k] for k in keys}}
-
-
-def checkpoint_of(sampler_info: dict[str, Any]) -> str | None:
-    return sampler_info.get("checkpoint", {}).get("sha256")
 
 
 def current_checkpoint(method: str) -> str | None:

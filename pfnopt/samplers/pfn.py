@@ -10,12 +10,16 @@ Each suggestion:
    within ``avoid_radius`` of a failed point are excluded (the rule for "do not re-suggest a
    failed region blindly": only its immediate neighbourhood is banned, since a failure may be
    a crash unrelated to the parameters).
-3. One PFN context for all outputs: columns ``[f, c_1, ..., c_m]`` (``cei``, ``cei+``) or the
+3. Once a feasible trial exists, a local box around the best one (:mod:`pfnopt.samplers.trust_region`):
+   the context is the trials inside it, rescaled to the unit cube, and candidates are drawn in it;
+   the box shrinks while the best value stalls and opens again after a long stall. Before that,
+   the whole cube and every trial.
+4. One PFN context for all outputs: columns ``[f, c_1, ..., c_m]`` (``cei``, ``cei+``) or the
    single penalised column of :mod:`pfnopt.samplers.penalty` (``penalty``), encoded once.
-4. Pending points (RUNNING trials of other workers, earlier asks of a batch) are added to the
+5. Pending points (RUNNING trials of other workers, earlier asks of a batch) are added to the
    context with the posterior mean as their value (the "kriging believer" flavour of constant
    liar), so parallel workers are pushed apart without waiting for results.
-5. The acquisition (:mod:`pfnopt.acquisition.constrained`) is maximised by
+6. The acquisition (:mod:`pfnopt.acquisition.constrained`) is maximised by
    :func:`pfnopt.acquisition.optimize.optimize_acquisition` and decoded by the space.
 """
 
@@ -33,6 +37,7 @@ from pfnopt.samplers.base import BaseSampler
 from pfnopt.samplers.observations import Observations, collect
 from pfnopt.samplers.penalty import penalised, penalty_growth
 from pfnopt.samplers.simple import SobolSampler
+from pfnopt.samplers.trust_region import Box, half_width, local_box, stalled_trials
 from pfnopt.space import SearchSpace
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -79,7 +84,12 @@ class PFNSampler(BaseSampler):
         device: ``auto`` (default; or ``PFNOPT_DEVICE``), ``cpu``, ``cuda``.
         threshold: CEI+ feasibility threshold on ``prod_i P(c_i <= 0)``.
         beta: UCB exploration weight.
+        local: zoom into a box around the best feasible trial (:mod:`pfnopt.samplers.trust_region`);
+            ``False`` conditions on every trial and searches the whole cube.
     """
+
+    # Changes whenever the suggestion rule changes, so benchmark results of an older rule are redone.
+    RULE_VERSION = 2
 
     def __init__(
         self,
@@ -92,6 +102,7 @@ class PFNSampler(BaseSampler):
         threshold: float = 0.5,
         beta: float = 2.0,
         options: Any = None,
+        local: bool = True,
     ):
         super().__init__(seed)
         if constraints not in METHODS:
@@ -110,6 +121,7 @@ class PFNSampler(BaseSampler):
         self.threshold = threshold
         self.beta = beta
         self.options = options
+        self.local = local
         self._startup = SobolSampler(seed)
         self._pfn = None
 
@@ -166,28 +178,42 @@ class PFNSampler(BaseSampler):
         else:
             Y = np.concatenate([obs.y[:, None], obs.C], axis=1) if obs.m else obs.y[:, None]
             best = obs.best_feasible() if obs.m else float(obs.y.min())
-        X = obs.X
         dtype = torch.float32
-        ctx = self.pfn.condition(X, Y)
-        if len(obs.X_running):
-            believed = ctx.posterior(torch.as_tensor(obs.X_running, dtype=dtype)).mean.detach().cpu().double().numpy()
-            X = np.concatenate([X, obs.X_running])
-            ctx = self.pfn.condition(X, np.concatenate([Y, believed]))
+        order = np.argsort(obs.y if best is None or not obs.m else np.where(obs.feasible, obs.y, np.inf))
+        box = self._box(obs, space, order[0], n_startup)
+        view = box.expanded(0.1, space.categorical_columns()) if box else None  # the context's box
+        inside = view.contains(obs.X) if view else np.ones(obs.n, dtype=bool)
+        local = view.to_local if view else (lambda A: A)
+        ctx = self.pfn.condition(local(obs.X[inside]), Y[inside])
+        running = obs.X_running[view.contains(obs.X_running)] if view else obs.X_running
+        if len(running):
+            believed = ctx.posterior(torch.as_tensor(local(running), dtype=dtype)).mean.detach().cpu().double().numpy()
+            ctx = self.pfn.condition(local(np.concatenate([obs.X[inside], running])),
+                                     np.concatenate([Y[inside], believed]))
+        lo, span = (torch.as_tensor(v, dtype=dtype, device=self.device)
+                    for v in ((view.lo, view.span) if view else (np.zeros(space.dim), np.ones(space.dim))))
 
         def score_fn(U: torch.Tensor) -> torch.Tensor:
-            post = ctx.posterior(U)
+            post = ctx.posterior(((U - lo) / span).clamp(0.0, 1.0))
             return constrained.score(post, self.method, m, best, self.acquisition, self.beta, self.threshold)
 
-        order = np.argsort(obs.y if best is None or not obs.m else np.where(obs.feasible, obs.y, np.inf))
-        centres = obs.X[order[:5]]
         result = optimize_acquisition(
-            score_fn, space, X_observed=obs.X, centres=centres, X_avoid=obs.X_failed,
+            score_fn, space, X_observed=obs.X, centres=obs.X[order[:5]], X_avoid=obs.X_failed,
             options=self.options or AcqOptions(), rng=rng, dtype=dtype, device=self.device,
+            bounds=(box.lo, box.hi) if box else None,
         )
         diag: dict[str, Any] = {"acq_value": result.value}
         if m:
             with torch.no_grad():
-                post = ctx.posterior(torch.as_tensor(result.x[None, :], dtype=dtype))
+                post = ctx.posterior(torch.as_tensor(local(result.x[None, :]), dtype=dtype))
                 diag["prob_feasible"] = float(post.cdf(0.0)[0, 1 : 1 + m].prod())
         self.record(**diag)
         return space.decode(result.x[None, :])[0]
+
+    def _box(self, obs: Observations, space: SearchSpace, incumbent: int, n_startup: int) -> Box | None:
+        """The local box around the best feasible trial, or None (``local=False``, nothing feasible)."""
+        if not self.local or not obs.feasible.any():
+            return None
+        half = half_width(stalled_trials(obs, n_startup), space.dim)
+        self.record(box_half_width=half)
+        return local_box(obs.X, obs.X[incumbent], half, space.categorical_columns(), max(5, space.dim + 1))

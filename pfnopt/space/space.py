@@ -111,6 +111,14 @@ class SearchSpace(Mapping[str, Distribution]):
                 mask[b.start : b.start + b.width] = True
         return mask
 
+    def categorical_columns(self) -> np.ndarray:
+        """Boolean mask (D,) of the columns of categorical parameters (one-hot blocks or ordinal codes)."""
+        mask = np.zeros(self.dim, dtype=bool)
+        for b in self._blocks:
+            if isinstance(b.dist, Categorical):
+                mask[b.start : b.start + b.width] = True
+        return mask
+
     # the mapping -------------------------------------------------------------------------
     def encode(self, params_list: Sequence[Mapping[str, Any]]) -> np.ndarray:
         """Params (external values) -> ``n x D`` array in [0, 1]; missing parameters -> neutral."""
