@@ -16,8 +16,8 @@ Methods (``method=``):
   ``prod_i P(c_i <= 0)`` is below ``threshold`` (default 0.5) are discarded: they score
   ``DISCARD + log P``, below every kept candidate, ranked among themselves by feasibility so
   that when no candidate passes, the most probably feasible one is chosen.
-* ``penalty`` -- one output ``f + rho * sum_i max(0, c_i)^2`` (built by the sampler); plain
-  acquisition on column 0, no constraint columns.
+* ``penalty`` -- one output, the penalised objective of :mod:`pfnopt.samplers.penalty` (built by
+  the sampler); plain acquisition on column 0, no constraint columns.
 """
 
 from __future__ import annotations
