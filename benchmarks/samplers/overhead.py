@@ -228,8 +228,8 @@ def report(res: dict, out_md: Path) -> None:
         "- Thread settings: " + ", ".join(f"`{k}={v}`" for k, v in env["env"].items() if v is not None)
         + f"; `torch.get_num_threads()` = {env['torch_threads']} (interop {env['torch_interop_threads']}).",
         f"- PFN: `{env['pfn']}`; checkpoint {json.dumps(env['pfn_checkpoint'])} "
-        f"(training planned for {env['pfn_train_steps_planned']} steps; the shipped checkpoint is being retrained,",
-        "  which changes its weights but not its size, so not the cost of a suggestion).",
+        f"(its training schedule: {env['pfn_train_steps_planned']} steps; weights do not change the cost of a "
+        "suggestion, the model's size does).",
         f"- Device: CPU only ({'CUDA available' if env['cuda'] else 'no GPU in this session: no GPU figures'}).",
         "",
         "## Median seconds per suggestion (sampler_seconds) and ratios",
