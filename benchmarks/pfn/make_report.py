@@ -163,8 +163,8 @@ def speed_section(sp) -> list[str]:
     out = ["## 4. Speed", ""]
     out += [
         f"Checkpoint step {sp['checkpoint_step']}; {sp['threads']} torch threads on a {sp['cpu_count']}-core CPU "
-        f"(load average at the end of the run: {sp['loadavg_at_end']}; the background pre-training occupied one "
-        "core, so both sides ran on a busy machine). 1 objective + 3 constraints, 2,048 candidates. PFN: one "
+        f"(load average at the end of the run: {sp['loadavg_at_end']}; other jobs shared the machine, so "
+        "both sides ran on a busy machine; per n, the two are timed one after the other in one run). 1 objective + 3 constraints, 2,048 candidates. PFN: one "
         "`pfn.posterior` call plus mean, variance and P(g ≤ 0). BoTorch: fit a SingleTaskGP per output, then the "
         "same statistics. Median seconds.",
         "",
