@@ -81,6 +81,9 @@ def compare_section(path: str) -> list[str]:
         "",
         f"Training per trial: {json.dumps(meta['settings']['train'])}; lookback: {meta['settings']['lookback']}.",
         "",
+        "Wall seconds per search are NOT a speed comparison: the searches ran at different times on a 2-core "
+        "machine shared with other benchmark processes (load average 2-7).",
+        "",
         "PFN weights per seed: "
         + ", ".join(
             f"seed {r['seed']}: "
