@@ -181,17 +181,16 @@ class PFNSampler(BaseSampler):
         dtype = torch.float32
         order = np.argsort(obs.y if best is None or not obs.m else np.where(obs.feasible, obs.y, np.inf))
         box = self._box(obs, space, order[0], n_startup)
-        view = box.expanded(0.1, space.categorical_columns()) if box else None  # the context's box
-        inside = view.contains(obs.X) if view else np.ones(obs.n, dtype=bool)
-        local = view.to_local if view else (lambda A: A)
-        ctx = self.pfn.condition(local(obs.X[inside]), Y[inside])
-        running = obs.X_running[view.contains(obs.X_running)] if view else obs.X_running
+        # the context is read from `view` (the box widened by 10%, else the whole cube), in its coordinates
+        view = box.expanded(0.1, space.categorical_columns()) if box else Box(np.zeros(space.dim), np.ones(space.dim))
+        inside = view.contains(obs.X)
+        ctx = self.pfn.condition(view.to_local(obs.X[inside]), Y[inside])
+        running = obs.X_running[view.contains(obs.X_running)]
         if len(running):
-            believed = ctx.posterior(torch.as_tensor(local(running), dtype=dtype)).mean.detach().cpu().double().numpy()
-            ctx = self.pfn.condition(local(np.concatenate([obs.X[inside], running])),
-                                     np.concatenate([Y[inside], believed]))
-        lo, span = (torch.as_tensor(v, dtype=dtype, device=self.device)
-                    for v in ((view.lo, view.span) if view else (np.zeros(space.dim), np.ones(space.dim))))
+            believed = ctx.posterior(torch.as_tensor(view.to_local(running), dtype=dtype)).mean
+            ctx = self.pfn.condition(view.to_local(np.concatenate([obs.X[inside], running])),
+                                     np.concatenate([Y[inside], believed.detach().cpu().double().numpy()]))
+        lo, span = (torch.as_tensor(v, dtype=dtype, device=self.device) for v in (view.lo, view.span))
 
         def score_fn(U: torch.Tensor) -> torch.Tensor:
             post = ctx.posterior(((U - lo) / span).clamp(0.0, 1.0))
@@ -205,7 +204,7 @@ class PFNSampler(BaseSampler):
         diag: dict[str, Any] = {"acq_value": result.value}
         if m:
             with torch.no_grad():
-                post = ctx.posterior(torch.as_tensor(local(result.x[None, :]), dtype=dtype))
+                post = ctx.posterior(torch.as_tensor(view.to_local(result.x[None, :]), dtype=dtype))
                 diag["prob_feasible"] = float(post.cdf(0.0)[0, 1 : 1 + m].prod())
         self.record(**diag)
         return space.decode(result.x[None, :])[0]
