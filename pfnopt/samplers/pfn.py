@@ -10,10 +10,10 @@ Each suggestion:
    within ``avoid_radius`` of a failed point are excluded (the rule for "do not re-suggest a
    failed region blindly": only its immediate neighbourhood is banned, since a failure may be
    a crash unrelated to the parameters).
-3. Once a feasible trial exists, a local box around the best one (:mod:`pfnopt.samplers.trust_region`):
-   the context is the trials inside it, rescaled to the unit cube, and candidates are drawn in it;
-   the box shrinks while the best value stalls and opens again after a long stall. Before that,
-   the whole cube and every trial.
+3. A local box around the incumbent (the best feasible trial, else the least violating one;
+   :mod:`pfnopt.samplers.trust_region`): the context is the trials inside it, rescaled to the unit
+   cube, and candidates are drawn in it; the box shrinks while the incumbent stalls and opens
+   again after a long stall.
 4. One PFN context for all outputs: columns ``[f, c_1, ..., c_m]`` (``cei``, ``cei+``) or the
    single penalised column of :mod:`pfnopt.samplers.penalty` (``penalty``), encoded once.
 5. Pending points (RUNNING trials of other workers, earlier asks of a batch) are added to the
@@ -37,7 +37,7 @@ from pfnopt.samplers.base import BaseSampler
 from pfnopt.samplers.observations import Observations, collect
 from pfnopt.samplers.penalty import penalised, penalty_growth
 from pfnopt.samplers.simple import SobolSampler
-from pfnopt.samplers.trust_region import Box, half_width, local_box, stalled_trials
+from pfnopt.samplers.trust_region import Box, half_width, local_box, ranking, stalled_trials
 from pfnopt.space import SearchSpace
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -84,12 +84,12 @@ class PFNSampler(BaseSampler):
         device: ``auto`` (default; or ``PFNOPT_DEVICE``), ``cpu``, ``cuda``.
         threshold: CEI+ feasibility threshold on ``prod_i P(c_i <= 0)``.
         beta: UCB exploration weight.
-        local: zoom into a box around the best feasible trial (:mod:`pfnopt.samplers.trust_region`);
+        local: zoom into a box around the incumbent (:mod:`pfnopt.samplers.trust_region`);
             ``False`` conditions on every trial and searches the whole cube.
     """
 
     # Changes whenever the suggestion rule changes, so benchmark results of an older rule are redone.
-    RULE_VERSION = 2
+    RULE_VERSION = 3
 
     def __init__(
         self,
@@ -179,7 +179,7 @@ class PFNSampler(BaseSampler):
             Y = np.concatenate([obs.y[:, None], obs.C], axis=1) if obs.m else obs.y[:, None]
             best = obs.best_feasible() if obs.m else float(obs.y.min())
         dtype = torch.float32
-        order = np.argsort(obs.y if best is None or not obs.m else np.where(obs.feasible, obs.y, np.inf))
+        order = ranking(obs)  # best feasible first, then the least violating
         box = self._box(obs, space, order[0], n_startup)
         # the context is read from `view` (the box widened by 10%, else the whole cube), in its coordinates
         view = box.expanded(0.1, space.categorical_columns()) if box else Box(np.zeros(space.dim), np.ones(space.dim))
@@ -209,10 +209,10 @@ class PFNSampler(BaseSampler):
         self.record(**diag)
         return space.decode(result.x[None, :])[0]
 
-    def _box(self, obs: Observations, space: SearchSpace, incumbent: int, n_startup: int) -> Box | None:
-        """The local box around the best feasible trial, or None (``local=False``, nothing feasible)."""
-        if not self.local or not obs.feasible.any():
+    def _box(self, obs: Observations, space: SearchSpace, centre: int, n_startup: int) -> Box | None:
+        """The local box around the incumbent (best feasible, else least violating), or None (``local=False``)."""
+        if not self.local:
             return None
         half = half_width(stalled_trials(obs, n_startup), space.dim)
         self.record(box_half_width=half)
-        return local_box(obs.X, obs.X[incumbent], half, space.categorical_columns(), max(5, space.dim + 1))
+        return local_box(obs.X, obs.X[centre], half, space.categorical_columns(), max(5, space.dim + 1))

@@ -1,4 +1,4 @@
-"""The local box the PFN sampler zooms into once a feasible incumbent exists.
+"""The local box the PFN sampler zooms into, around its incumbent.
 
 Why: conditioned on every trial over the whole cube, the shipped PFN smooths the neighbourhood of
 the incumbent (its predictive spread at observed points is a third of the context's standard
@@ -9,9 +9,11 @@ and Ackley-5 (``benchmarks/samplers/local_box.md``).
 
 The rule, recomputed from the trial history at every suggestion (no stored state, restart-safe):
 
-* centre: the best feasible trial;
+* centre: the best feasible trial, or while nothing is feasible the least violating one (total
+  violation, each constraint scaled by its largest observed violation), as in SCBO (Eriksson and
+  Poloczek, 2021): the box then follows the constraints towards the feasible region;
 * half-width ``h = h0 * 0.5 ** (k mod levels)`` in unit-cube units, ``k = s // (2 d)`` where ``s``
-  counts the model-based trials since the best feasible value last improved: the box halves after
+  counts the model-based trials since the centre's merit last improved: the box halves after
   every ``2 d`` trials without progress and, once it would drop below ``h_min``, opens again at
   ``h0`` (a restart around the same incumbent after a long stall);
 * candidates are drawn inside the box; the context is the trials inside the box widened by 10%
@@ -19,8 +21,6 @@ The rule, recomputed from the trial history at every suggestion (no stored state
   when fewer than ``max(5, d + 1)`` trials are in the box, it grows to the L-infinity radius of
   that many nearest trials;
 * categorical columns are never boxed: every category stays open.
-
-While nothing is feasible there is no box: the global model searches for feasibility.
 """
 
 from __future__ import annotations
@@ -62,13 +62,33 @@ class Box:
         return np.clip((X - self.lo) / self.span, 0.0, 1.0)
 
 
-def stalled_trials(obs: Observations, n_startup: int) -> int:
-    """Model-based trials (in number order) since the best feasible value last improved."""
-    best, stall = np.inf, 0
+def merit(obs: Observations) -> np.ndarray:
+    """``n x 2`` ranking keys, lower is better: feasible trials ``(0, y)`` before infeasible ones
+    ``(1, total violation)``, the violation of each constraint scaled by its largest observed one."""
+    if not obs.m:
+        return np.stack([np.zeros(obs.n), obs.y], axis=1)
+    violation = np.maximum(obs.C, 0.0)
+    scale = violation.max(axis=0)
+    scale[scale <= 0] = 1.0
+    total = (violation / scale).sum(axis=1)
     feasible = obs.feasible
+    return np.stack([(~feasible).astype(float), np.where(feasible, obs.y, total)], axis=1)
+
+
+def ranking(obs: Observations) -> np.ndarray:
+    """Trial indices from best to worst by :func:`merit`; the first is the incumbent."""
+    key = merit(obs)
+    return np.lexsort((key[:, 1], key[:, 0]))
+
+
+def stalled_trials(obs: Observations, n_startup: int) -> int:
+    """Model-based trials (in number order) since the incumbent's merit last improved."""
+    key = merit(obs)
+    best, stall = (np.inf, np.inf), 0
     for i, idx in enumerate(np.argsort(obs.numbers)):
-        if feasible[idx] and obs.y[idx] < best:
-            best, stall = float(obs.y[idx]), 0
+        k = (key[idx, 0], key[idx, 1])
+        if k < best:
+            best, stall = k, 0
         elif i >= n_startup:
             stall += 1
     return stall

@@ -11,7 +11,7 @@ from pfnopt.acquisition import AcqOptions
 from pfnopt.acquisition.optimize import candidate_points
 from pfnopt.samplers.observations import Observations
 from pfnopt.samplers.pfn import PFNSampler
-from pfnopt.samplers.trust_region import H0, Box, half_width, local_box, stalled_trials
+from pfnopt.samplers.trust_region import H0, Box, half_width, local_box, ranking, stalled_trials
 from pfnopt.space import SearchSpace
 
 
@@ -26,6 +26,18 @@ def test_stall_counts_model_based_trials_since_the_last_feasible_improvement():
     assert stalled_trials(obs([5.0, 4.0, 6.0]), n_startup=3) == 0  # still the initial design
     # an infeasible lower value is no improvement
     assert stalled_trials(obs([5.0, 1.0, 6.0], [True, False, True]), n_startup=1) == 2
+
+
+def test_ranking_puts_feasible_first_then_the_least_violating():
+    y = np.array([3.0, 1.0, 2.0, 0.5, 9.0])
+    C = np.array([[-1.0, -1.0], [-0.5, -2.0], [4.0, 0.0], [0.1, 1.0], [2.0, 0.0]])  # rows 0, 1 feasible
+    o = Observations(np.zeros((5, 1)), y, C, np.zeros((0, 1)), np.zeros((0, 1)), np.arange(5))
+    # violations scaled by the largest per constraint (4, 1): row 3 -> 0.025 + 1, row 4 -> 0.5, row 2 -> 1
+    assert list(ranking(o)) == [1, 0, 4, 2, 3]
+    # an infeasible trial that reduces the violation counts as progress while nothing is feasible
+    n = Observations(np.zeros((3, 1)), np.array([1.0, 2.0, 3.0]), np.array([[3.0], [1.0], [2.0]]),
+                     np.zeros((0, 1)), np.zeros((0, 1)), np.arange(3))
+    assert stalled_trials(n, n_startup=1) == 1
 
 
 def test_half_width_halves_per_2d_stalled_trials_and_reopens():
@@ -69,7 +81,7 @@ def quadratic(trial):
 
 
 @pytest.mark.parametrize("local", [True, False])
-def test_the_box_is_used_once_something_is_feasible(local):
+def test_the_box_is_used_when_local(local):
     fast = AcqOptions(n_sobol=128, n_local=128)
     study = pfnopt.create_study(sampler=PFNSampler(seed=0, n_startup=6, options=fast, local=local))
     study.optimize(quadratic, n_trials=16)
