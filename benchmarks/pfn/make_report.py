@@ -24,26 +24,6 @@ def _f(v, nd=3):
     return "—" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.{nd}f}"
 
 
-def _load_fidelity():
-    """``fidelity.json`` merged with ``fidelity_*.json`` (runs of other d's, e.g. ``--ds 10,20`` in
-    parallel): cells sorted by (d, n), complete when every part is and every planned (d, n) is in."""
-    parts = [_load(p.name) for p in sorted(RES.glob("fidelity*.json"))]
-    parts = [p for p in parts if p]
-    if not parts:
-        return None
-    merged = dict(parts[0])
-    cells = {(c["d"], c["n"]): c for p in parts for c in p["cells"]}
-    merged["cells"] = [cells[k] for k in sorted(cells)]
-    merged["seconds"] = sum(p["seconds"] for p in parts)
-    a = parts[0]["args"]
-    planned = {(int(d), int(n)) for d in "1,2,5,10,20".split(",") for n in a["ns"].split(",")}
-    merged["complete"] = all(p.get("complete", True) for p in parts) and planned <= set(cells)
-    merged["args"] = dict(a, ds="1,2,5,10,20")
-    merged["parts"] = [{"ds": p["args"]["ds"], "complete": p.get("complete", True), "cells": len(p["cells"])}
-                       for p in parts]
-    return merged
-
-
 def fidelity_section(fid) -> list[str]:
     out = ["## 1. Fidelity on held-out GP-prior data sets", ""]
     a = fid["args"]
@@ -179,7 +159,7 @@ def speed_section(sp) -> list[str]:
 
 
 def main() -> None:
-    fid, oop, sp = _load_fidelity(), _load("out_of_prior.json"), _load("speed.json")
+    fid, oop, sp = _load("fidelity.json"), _load("out_of_prior.json"), _load("speed.json")
     lines = [
         "# PFN surrogate: measured",
         "",
@@ -196,9 +176,7 @@ def main() -> None:
     ]
     if fid:
         a = fid["args"]
-        runs = "; ".join(f"`fidelity.py --datasets {a['datasets']} --ds {p['ds']}` ({p['cells']} cells"
-                         f"{'' if p['complete'] else ', interrupted'})" for p in fid["parts"])
-        lines += [f"Fidelity runs: {runs}; {fid['seconds']:.0f} s in all.", ""]
+        lines += [f"Fidelity run: `fidelity.py --datasets {a['datasets']} --ds {a['ds']}` ({fid['seconds']:.0f} s).", ""]
         lines += fidelity_section(fid)
     if oop:
         lines += oop_section(oop)
