@@ -3,6 +3,8 @@
 1 objective + 3 constraints, n context points, 2,048 candidates, d inputs. The PFN time covers validation,
 normalisation, encoding the context once, scoring all candidates for all 4 outputs, and computing the mean,
 variance and P(g <= 0); BoTorch's covers fitting 4 GPs (maximum likelihood, L-BFGS) and the same statistics.
+The two are timed in interleaved rounds; the record says how many other processes were runnable at the
+start and the end, since on a shared 2-core machine that moves both figures.
 
     OMP_WAIT_POLICY=PASSIVE OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/pfn/speed.py \
         --threads 2 --out benchmarks/pfn/results/speed.json
@@ -23,6 +25,7 @@ import numpy as np
 import torch
 
 from pfnopt.surrogate import load_pfn
+from pfnopt.surrogate.allocator import tune_malloc
 
 
 def _data(n: int, d: int, q: int, seed: int):
@@ -32,6 +35,15 @@ def _data(n: int, d: int, q: int, seed: int):
     y = np.c_[np.sin(3 * s) + x[:, 0] ** 2, s - d / 2, np.cos(4 * x[:, 0]) - 0.5, x[:, -1] - 0.7]
     y = y + 0.01 * rng.standard_normal(y.shape)
     return x, y, rng.random((q, d))
+
+
+def _runnable_others() -> int | None:
+    """Runnable processes on the machine besides this one, now (``/proc/loadavg``'s 4th field; Linux)."""
+    try:
+        running = int(Path("/proc/loadavg").read_text().split()[3].split("/")[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    return max(0, running - 1)
 
 
 def time_pfn(pfn, x, y, xn, repeats: int) -> list[float]:
@@ -74,17 +86,22 @@ def main() -> None:
     ap.add_argument("--d", type=int, default=6)
     ap.add_argument("--q", type=int, default=2048)
     ap.add_argument("--ns", default="100,200,1000")
-    ap.add_argument("--repeats", type=int, default=5)
-    ap.add_argument("--gp-repeats", type=int, default=2)
+    ap.add_argument("--repeats", type=int, default=10)
+    ap.add_argument("--gp-repeats", type=int, default=3)
     ap.add_argument("--out", default="benchmarks/pfn/results/speed.json")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     pfn = load_pfn(args.checkpoint)
     rows = []
+    runnable_start = _runnable_others()
     for n in [int(v) for v in args.ns.split(",")]:
         x, y, xn = _data(n, args.d, args.q, seed=n)
-        tp = time_pfn(pfn, x, y, xn, args.repeats)
-        tg = time_botorch(x, y, xn, args.gp_repeats)
+        tp, tg = [], []
+        # interleaved rounds: a burst of PFN calls, then one BoTorch fit+predict, so both see the same machine
+        per_round = max(1, -(-args.repeats // args.gp_repeats))
+        for _ in range(args.gp_repeats):
+            tp += time_pfn(pfn, x, y, xn, per_round)
+            tg += time_botorch(x, y, xn, 1)
         row = {
             "n": n,
             "d": args.d,
@@ -105,6 +122,10 @@ def main() -> None:
         "threads": args.threads,
         "cpu_count": os.cpu_count(),
         "loadavg_at_end": [round(v, 2) for v in load],
+        "runnable_others_at_start": runnable_start,
+        "runnable_others_at_end": _runnable_others(),
+        "malloc_tuned": tune_malloc(),
+        "repeats": {"pfn": len(tp), "botorch": len(tg)},
         "torch": torch.__version__,
         "python": sys.version.split()[0],
         "rows": rows,

@@ -131,12 +131,13 @@ class Attention(nn.Module):
         return k, v
 
     def forward(self, h: Tensor, k: Tensor, v: Tensor) -> Tensor:
-        """``h``: ``b x N x E`` queries; ``k, v`` from ``keys_values`` (``b`` may broadcast from 1).
-        Returns ``b x N x E``."""
-        b, n_q, e = h.shape
-        q = self.q(h).view(b, n_q, self.n_head, e // self.n_head).transpose(1, 2)  # b x H x N x E/H
-        if k.shape[0] != b:
-            k, v = k.expand(b, -1, -1, -1), v.expand(b, -1, -1, -1)
+        """``h``: ``b_h x N x E`` queries; ``k, v`` from ``keys_values``, batch ``b_kv``; ``b_h`` and ``b_kv`` are
+        equal or one of them is 1 (e.g. one candidate set scored for every output: the query projection is then
+        computed once, not once per output). Returns ``max(b_h, b_kv) x N x E``."""
+        b_h, n_q, e = h.shape
+        q = self.q(h).view(b_h, n_q, self.n_head, e // self.n_head).transpose(1, 2)  # b_h x H x N x E/H
+        b = max(b_h, k.shape[0])
+        q, k, v = q.expand(b, -1, -1, -1), k.expand(b, -1, -1, -1), v.expand(b, -1, -1, -1)
         y = F.scaled_dot_product_attention(q, k, v)  # b x H x N x E/H (fused kernel, no mask needed)
         y = y.transpose(1, 2).reshape(b, n_q, e)
         return self.proj(y)
@@ -177,7 +178,8 @@ class Block(nn.Module):
         return h_ctx + self.mlp(self.ln2(h_ctx)), k, v
 
     def target_step(self, h: Tensor, k: Tensor, v: Tensor) -> Tensor:
-        """Inference: advance target tokens one layer against cached context keys/values."""
+        """Inference: advance target tokens one layer against cached context keys/values. ``h`` may have
+        batch 1 against a batch of ``b`` contexts; the residual sum broadcasts it to ``b``."""
         h = h + self.attn(self.ln1(h), k, v)
         return h + self.mlp(self.ln2(h))
 
@@ -269,12 +271,10 @@ class PFNTransformer(nn.Module):
     def predict(self, cache: ContextCache, x_new: Tensor, d: Tensor) -> Tensor:
         """Inference step 2: ``x_new`` ``b' x q x D`` (``b'`` 1 or ``b``) -> ``b x q x K`` logits."""
         b = cache.kv[0][0].shape[0]
-        h = self.x_encoder(x_new, d)  # b' x q x E
-        if h.shape[0] != b:
-            h = h.expand(b, -1, -1)
+        h = self.x_encoder(x_new, d)  # b' x q x E; with b' = 1 the first layer broadcasts it to b
         for block, (k, v) in zip(self.blocks, cache.kv):
             h = block.target_step(h, k, v)
-        return self.head(h)
+        return self.head(h.expand(b, -1, -1))
 
     def loss(self, logits: Tensor, y_tgt: Tensor) -> Tensor:
         """Mean bar-distribution NLL of standardised targets ``y_tgt`` (``b x q``)."""

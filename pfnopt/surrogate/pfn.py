@@ -25,6 +25,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from pfnopt.surrogate.allocator import tune_malloc
 from pfnopt.surrogate.checkpoint import load_checkpoint
 from pfnopt.surrogate.errors import InputShapeError, InputTypeError, InputValueError
 from pfnopt.surrogate.model import PFNTransformer, standardize
@@ -181,8 +182,11 @@ class Context:
             for i in range(0, max(1, xf.shape[0]), chunk_size):
                 chunk = xf[i : i + chunk_size]
                 logits = model.predict(self.cache, chunk.unsqueeze(0), d_t)  # m x c x K
-                outs.append(logits.transpose(0, 1))  # c x m x K
-        logits = torch.cat(outs, dim=0) if outs else xf.new_zeros((0, self.m, model.cfg.n_buckets))
+                outs.append(logits.transpose(0, 1))  # c x m x K (a view: no copy of the largest tensor)
+        if len(outs) == 1:
+            logits = outs[0]
+        else:
+            logits = torch.cat(outs, dim=0) if outs else xf.new_zeros((0, self.m, model.cfg.n_buckets))
         logits = logits.reshape(*batch, self.m, logits.shape[-1])
         if self.user_borders is not None:
             one = torch.ones(self.m, dtype=torch.float64)
@@ -200,6 +204,8 @@ class PFN:
 
     def __init__(self, model: PFNTransformer, record: dict | None = None, device: str | torch.device = "cpu"):
         self.device = torch.device(device)
+        if self.device.type == "cpu":
+            tune_malloc()
         self.model = model.to(self.device).eval()
         for p in self.model.parameters():
             p.requires_grad_(False)
