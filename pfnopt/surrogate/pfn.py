@@ -30,6 +30,7 @@ from pfnopt.surrogate.checkpoint import load_checkpoint
 from pfnopt.surrogate.errors import InputShapeError, InputTypeError, InputValueError
 from pfnopt.surrogate.model import PFNTransformer, standardize
 from pfnopt.surrogate.posterior import Posterior
+from pfnopt.surrogate.symmetry import input_symmetries, mixture_logits, transform_inputs
 
 logger = logging.getLogger("pfnopt.surrogate")
 
@@ -146,8 +147,10 @@ class Context:
         d: int,
         indices: Tensor,
         user_borders: Tensor | None = None,
+        members: tuple[Tensor, Tensor] | None = None,
     ):
         self.pfn = pfn
+        self.members = members  # (perms, flips) of a symmetry ensemble (pfnopt.surrogate.symmetry), or None
         self.cache = cache
         self.loc, self.scale = loc, scale
         self.d, self.m = d, loc.shape[0]
@@ -181,7 +184,12 @@ class Context:
         with torch.set_grad_enabled(grad):
             for i in range(0, max(1, xf.shape[0]), chunk_size):
                 chunk = xf[i : i + chunk_size]
-                logits = model.predict(self.cache, chunk.unsqueeze(0), d_t)  # m x c x K
+                if self.members is None:
+                    logits = model.predict(self.cache, chunk.unsqueeze(0), d_t)  # m x c x K
+                else:  # k members, each the m outputs: the cache holds k * m contexts
+                    xk = transform_inputs(chunk, *self.members).repeat_interleave(self.m, dim=0)  # k*m x c x d
+                    logits = model.predict(self.cache, xk, d_t)  # k*m x c x K
+                    logits = mixture_logits(logits.view(-1, self.m, *logits.shape[1:]))  # m x c x K
                 outs.append(logits.transpose(0, 1))  # c x m x K (a view: no copy of the largest tensor)
         if len(outs) == 1:
             logits = outs[0]
@@ -211,6 +219,7 @@ class PFN:
             p.requires_grad_(False)
         self.record = record or {}
         self.y_transform = "standardize"  # default of condition/posterior: "standardize" or "power"
+        self.ensemble = 1  # default of condition/posterior: members of the symmetry ensemble (1: none)
 
     @property
     def d_max(self) -> int:
@@ -248,7 +257,9 @@ class PFN:
         )
         return idx
 
-    def condition(self, X_ctx, Y_ctx, best_column: int = 0, y_transform: str | None = None) -> Context:
+    def condition(
+        self, X_ctx, Y_ctx, best_column: int = 0, y_transform: str | None = None, ensemble: int | None = None
+    ) -> Context:
         """Encode the context once (no gradient) for repeated ``Context.posterior`` calls.
 
         Args:
@@ -259,8 +270,14 @@ class PFN:
                 ``"power"`` (standardise, then a Yeo-Johnson transform fitted per output by maximum likelihood,
                 then standardise; the posterior's bars are mapped back through the inverse, so outputs with
                 heavy tails or huge ranges are modelled on a compressed scale). Default: ``self.y_transform``.
+            ensemble: ``k >= 1`` members of a test-time ensemble over input permutations and reflections
+                (:mod:`pfnopt.surrogate.symmetry`): the posterior is their mixture, at ``k`` times the cost.
+                Default ``self.ensemble`` (1: the plain model).
         """
         y_transform = self.y_transform if y_transform is None else y_transform
+        ensemble = self.ensemble if ensemble is None else ensemble
+        if isinstance(ensemble, bool) or not isinstance(ensemble, int) or ensemble < 1:
+            raise InputValueError(f"ensemble={ensemble!r} must be an integer >= 1 (members of the ensemble)")
         if y_transform not in _Y_TRANSFORMS:
             raise InputValueError(f"y_transform={y_transform!r} is not allowed; allowed: {_Y_TRANSFORMS}")
         x, _, _ = _as_tensor(X_ctx, "X_ctx")
@@ -303,11 +320,19 @@ class PFN:
         else:
             yn = ((y_cols - loc) / scale).float().to(self.device)
         xf = x.to(device=self.device, dtype=torch.float32).clamp(0.0, 1.0).unsqueeze(0)  # 1 x n x d
+        members = None
+        if ensemble > 1:
+            members = input_symmetries(d, ensemble)
+            m = yn.shape[0]
+            xf = transform_inputs(xf[0], *members).repeat_interleave(m, dim=0)  # k*m x n x d
+            yn = yn.repeat(ensemble, 1)  # k*m x n, member-major like xf
         with torch.no_grad():
             cache = self.model.encode_context(xf, yn, torch.tensor([d], device=self.device))
-        return Context(self, cache, loc.squeeze(-1), scale.squeeze(-1), d, idx, user_borders)
+        return Context(self, cache, loc.squeeze(-1), scale.squeeze(-1), d, idx, user_borders, members)
 
-    def posterior(self, X_ctx, Y_ctx, X_new, best_column: int = 0, y_transform: str | None = None) -> Posterior:
+    def posterior(
+        self, X_ctx, Y_ctx, X_new, best_column: int = 0, y_transform: str | None = None, ensemble: int | None = None
+    ) -> Posterior:
         """Posterior predictive at ``X_new`` given the context, all ``m`` outputs in one batched pass.
 
         Args:
@@ -315,7 +340,8 @@ class PFN:
         Returns:
             ``Posterior`` with ``batch_shape`` ``... x q x m`` (statistics in user units, the kind of X_new).
         """
-        return self.condition(X_ctx, Y_ctx, best_column=best_column, y_transform=y_transform).posterior(X_new)
+        ctx = self.condition(X_ctx, Y_ctx, best_column=best_column, y_transform=y_transform, ensemble=ensemble)
+        return ctx.posterior(X_new)
 
 
 def load_pfn(path: str | Path | None = None, device: str | torch.device = "cpu") -> PFN:
