@@ -189,12 +189,10 @@ class Context:
                 else:  # k members, each the m outputs: the cache holds k * m contexts
                     xk = transform_inputs(chunk, *self.members).repeat_interleave(self.m, dim=0)  # k*m x c x d
                     logits = model.predict(self.cache, xk, d_t)  # k*m x c x K
-                    logits = mixture_logits(logits.view(-1, self.m, *logits.shape[1:]))  # m x c x K
+                    k = self.members[0].shape[0]
+                    logits = mixture_logits(logits.view(k, self.m, *logits.shape[1:]))  # m x c x K
                 outs.append(logits.transpose(0, 1))  # c x m x K (a view: no copy of the largest tensor)
-        if len(outs) == 1:
-            logits = outs[0]
-        else:
-            logits = torch.cat(outs, dim=0) if outs else xf.new_zeros((0, self.m, model.cfg.n_buckets))
+        logits = outs[0] if len(outs) == 1 else torch.cat(outs, dim=0)  # the loop runs at least once
         logits = logits.reshape(*batch, self.m, logits.shape[-1])
         if self.user_borders is not None:
             one = torch.ones(self.m, dtype=torch.float64)

@@ -59,6 +59,11 @@ def test_ensemble_posterior_is_the_mixture_of_its_members(pfn):
     assert torch.allclose(chunked, post.probs, atol=1e-6)
 
 
+def test_ensemble_with_no_candidates(pfn):
+    post = pfn.posterior(torch.rand(6, 2), torch.rand(6, 2), torch.zeros(0, 2), ensemble=3)
+    assert post.mean.shape == (0, 2)
+
+
 def test_ensemble_is_differentiable(pfn):
     x, y = torch.rand(10, 2, dtype=torch.float64), torch.rand(10, 1, dtype=torch.float64)
     xn = torch.rand(5, 2, dtype=torch.float64, requires_grad=True)
