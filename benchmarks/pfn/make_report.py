@@ -153,8 +153,8 @@ def speed_section(sp) -> list[str]:
     out += [
         f"Checkpoint step {sp['checkpoint_step']}; {sp['threads']} torch threads on a {sp['cpu_count']}-core CPU "
         f"({_machine_state(sp)}; per n, the two are timed in interleaved rounds of one run, "
-        f"{sp.get('repeats', {}).get('pfn', '?')} PFN and {sp.get('repeats', {}).get('botorch', '?')} BoTorch timings; "
-        f"glibc malloc thresholds raised by pfnopt: {sp.get('malloc_tuned', 'not recorded')}). "
+        f"{sp.get('repeats', {}).get('pfn', '?')} PFN and {sp.get('repeats', {}).get('botorch', '?')} BoTorch "
+        "timings). "
         "1 objective + 3 constraints, 2,048 candidates. PFN: one "
         "`pfn.posterior` call plus mean, variance and P(g ≤ 0). BoTorch: fit a SingleTaskGP per output, then the "
         "same statistics. Median seconds.",

@@ -25,7 +25,6 @@ import numpy as np
 import torch
 
 from pfnopt.surrogate import load_pfn
-from pfnopt.surrogate.allocator import tune_malloc
 
 
 def _data(n: int, d: int, q: int, seed: int):
@@ -124,7 +123,6 @@ def main() -> None:
         "loadavg_at_end": [round(v, 2) for v in load],
         "runnable_others_at_start": runnable_start,
         "runnable_others_at_end": _runnable_others(),
-        "malloc_tuned": tune_malloc(),
         "repeats": {"pfn": len(tp), "botorch": len(tg)},
         "torch": torch.__version__,
         "python": sys.version.split()[0],

@@ -25,7 +25,6 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from pfnopt.surrogate.allocator import tune_malloc
 from pfnopt.surrogate.checkpoint import load_checkpoint
 from pfnopt.surrogate.errors import InputShapeError, InputTypeError, InputValueError
 from pfnopt.surrogate.model import PFNTransformer, standardize
@@ -210,8 +209,6 @@ class PFN:
 
     def __init__(self, model: PFNTransformer, record: dict | None = None, device: str | torch.device = "cpu"):
         self.device = torch.device(device)
-        if self.device.type == "cpu":
-            tune_malloc()
         self.model = model.to(self.device).eval()
         for p in self.model.parameters():
             p.requires_grad_(False)
