@@ -1,4 +1,4 @@
-"""Ablation: three alternatives to the PFN sampler's local-box rule (rule 3) on the engineering suite.
+"""Ablation: alternatives to the PFN sampler's rule 3 (local box, standardised outputs) on the engineering suite.
 
 Each variant runs ``pfn-cei`` on the same cells as the committed engineering run (same problems, seeds,
 shared 20-point Sobol design, 100 evaluations) and is compared with those committed rule-3 cells and with
@@ -8,14 +8,18 @@ gp-cei, optuna-tpe and random from the same folder. Variants:
   PFN sees more context in high dimensions;
 * ``globalctx``: candidates still in the box, but the context is every trial in the whole cube;
 * ``grow``: TuRBO-like expansion: half-width 0.5 while at least 2 of the last ``d`` suggestions improved the
-  incumbent and the latest did (rule 3: 0.25 until a stall halves it).
+  incumbent and the latest did (rule 3: 0.25 until a stall halves it);
+* ``power``: the PFN's opt-in Yeo-Johnson output transform (``y_transform="power"``) on every output;
+* ``bilog``: constraint values through ``sign(c) log(1 + |c|)`` before the PFN sees them (SCBO's transform:
+  increasing and zero at zero, so P(c <= 0) keeps its meaning while violations over orders of magnitude are
+  compressed).
 
 Resumable (one JSON line per finished cell in ``--out-dir/<variant>.jsonl``); the report is rewritten from
 those lines:
 
     OMP_WAIT_POLICY=PASSIVE OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 .venv/bin/python \\
-        benchmarks/samplers/box_variants.py --variant grow
-    .venv/bin/python benchmarks/samplers/box_variants.py --report
+        benchmarks/samplers/rule_variants.py --variant grow
+    .venv/bin/python benchmarks/samplers/rule_variants.py --report
 
 Why the committed cells can serve as the rule-3 column: they ran the same rule on the same designs; BO
 trajectories are chaotic (a 1e-6 change in a posterior changes later suggestions), so even a rerun of
@@ -25,6 +29,7 @@ rule 3 differs cell by cell, and only medians over seeds are compared.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import glob
 import json
 import logging
@@ -35,7 +40,7 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 CELLS = HERE.parent / "results" / "engineering" / "cells"
-VARIANTS = ("minpts", "globalctx", "grow")
+VARIANTS = ("minpts", "globalctx", "grow", "power", "bilog")
 PROBLEMS = (
     "cantilever_beam,speed_reducer,pressure_vessel,car_side_impact,heat_exchanger,tension_compression_spring,"
     "welded_beam,three_bar_truss,reinforced_concrete_beam,gkxwc2,jlh2,ackley_10d,ackley_2d"
@@ -59,6 +64,13 @@ def make_sampler(variant: str, seed: int):
                 half = 0.5 if recent >= 2 and stall == 0 else tr.half_width(stall, space.dim)
                 return tr.local_box(obs.X, obs.X[centre], half, free, max(5, space.dim + 1))
             return super()._box(obs, space, centre, n_startup)
+
+        def _suggest(self, obs, space, number, n_startup):
+            if variant == "power":
+                self.pfn.y_transform = "power"
+            if variant == "bilog" and obs.m:
+                obs = dataclasses.replace(obs, C=np.sign(obs.C) * np.log1p(np.abs(obs.C)))
+            return super()._suggest(obs, space, number, n_startup)
 
     if variant == "globalctx":  # read the context from the whole cube (this process only)
         tr.Box.expanded = lambda self, frac, free: tr.Box(np.zeros_like(self.lo), np.ones_like(self.hi))
@@ -123,9 +135,9 @@ def report(out_dir: Path) -> None:
     problems = sorted({p for v in VARIANTS for p in rows[v]})
     refs = ("pfn-cei", "gp-cei", "optuna-tpe")
     lines = [
-        "# PFN sampler: box-rule variants (ablation)",
+        "# PFN sampler: rule variants (ablation)",
         "",
-        "Written by `benchmarks/samplers/box_variants.py --report` (see its docstring for the variants and the",
+        "Written by `benchmarks/samplers/rule_variants.py --report` (see its docstring for the variants and the",
         "commands). Median final gap over the seeds every column has; rule 3 = the committed engineering cells",
         "(`benchmarks/results/engineering/`). Lower is better; bold: better than rule 3.",
         "",
@@ -151,7 +163,7 @@ def report(out_dir: Path) -> None:
     n = len(problems)
     lines += ["", "Problems on which the variant's median beats rule 3: "
               + ", ".join(f"{v} {better[v]} of {n}" for v in VARIANTS) + ".", ""]
-    (HERE / "box_variants.md").write_text("\n".join(lines))
+    (HERE / "rule_variants.md").write_text("\n".join(lines))
 
 
 def main() -> None:
@@ -159,7 +171,7 @@ def main() -> None:
     ap.add_argument("--variant", choices=VARIANTS)
     ap.add_argument("--problems", default=PROBLEMS)
     ap.add_argument("--seeds", default="0,1,2,3,4")
-    ap.add_argument("--out-dir", default=str(HERE / "box_variants"))
+    ap.add_argument("--out-dir", default=str(HERE / "rule_variants"))
     ap.add_argument("--report", action="store_true")
     args = ap.parse_args()
     out_dir = Path(args.out_dir)
