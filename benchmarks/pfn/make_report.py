@@ -140,12 +140,10 @@ def oop_section(oop) -> list[str]:
 
 
 def _machine_state(sp) -> str:
-    if "runnable_others_at_start" in sp:
-        return (
-            f"other runnable processes at the start and end: {sp['runnable_others_at_start']} and "
-            f"{sp['runnable_others_at_end']}; 1-min load average at the end {sp['loadavg_at_end'][0]}"
-        )
-    return f"load average at the end of the run: {sp['loadavg_at_end']}; other jobs shared the machine"
+    return (
+        f"other runnable processes at the start and end: {sp['runnable_others_at_start']} and "
+        f"{sp['runnable_others_at_end']}; 1-min load average at the end {sp['loadavg_at_end'][0]}"
+    )
 
 
 def speed_section(sp) -> list[str]:
@@ -153,7 +151,7 @@ def speed_section(sp) -> list[str]:
     out += [
         f"Checkpoint step {sp['checkpoint_step']}; {sp['threads']} torch threads on a {sp['cpu_count']}-core CPU "
         f"({_machine_state(sp)}; per n, the two are timed in interleaved rounds of one run, "
-        f"{sp.get('repeats', {}).get('pfn', '?')} PFN and {sp.get('repeats', {}).get('botorch', '?')} BoTorch "
+        f"{sp['repeats']['pfn']} PFN and {sp['repeats']['botorch']} BoTorch "
         "timings). "
         "1 objective + 3 constraints, 2,048 candidates. PFN: one "
         "`pfn.posterior` call plus mean, variance and P(g ≤ 0). BoTorch: fit a SingleTaskGP per output, then the "

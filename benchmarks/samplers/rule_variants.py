@@ -61,7 +61,7 @@ def make_sampler(variant: str, seed: int):
                 half = tr.half_width(stall, space.dim)
                 return tr.local_box(obs.X, obs.X[centre], half, free, max(20, 2 * space.dim + 1))
             if variant == "grow":
-                improved = _improvements(obs, n_startup, tr.merit(obs))
+                improved = tr.improvements(obs, n_startup)
                 recent = sum(improved[-space.dim :])
                 half = 0.5 if recent >= 2 and stall == 0 else tr.half_width(stall, space.dim)
                 return tr.local_box(obs.X, obs.X[centre], half, free, max(5, space.dim + 1))
@@ -77,20 +77,6 @@ def make_sampler(variant: str, seed: int):
     if variant == "globalctx":  # read the context from the whole cube (this process only)
         tr.Box.expanded = lambda self, frac, free: tr.Box(np.zeros_like(self.lo), np.ones_like(self.hi))
     return Variant(seed=seed, constraints="cei", n_startup=20)
-
-
-def _improvements(obs, n_startup: int, key: np.ndarray) -> list[bool]:
-    """For each model-based trial in number order: did it improve the incumbent's merit?"""
-    best, out = (math.inf, math.inf), []
-    for i, idx in enumerate(np.argsort(obs.numbers)):
-        k = (key[idx, 0], key[idx, 1])
-        if k < best:
-            best = k
-            if i >= n_startup:
-                out.append(True)
-        elif i >= n_startup:
-            out.append(False)
-    return out
 
 
 def run(variant: str, problems: list[str], seeds: list[int], out_dir: Path) -> None:

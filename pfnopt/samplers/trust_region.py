@@ -81,16 +81,26 @@ def ranking(obs: Observations) -> np.ndarray:
     return np.lexsort((key[:, 1], key[:, 0]))
 
 
-def stalled_trials(obs: Observations, n_startup: int) -> int:
-    """Model-based trials (in number order) since the incumbent's merit last improved."""
+def improvements(obs: Observations, n_startup: int) -> list[bool]:
+    """For each model-based trial (number order, after the first ``n_startup``): did it improve the
+    incumbent's :func:`merit`?"""
     key = merit(obs)
-    best, stall = (np.inf, np.inf), 0
+    best, out = (np.inf, np.inf), []
     for i, idx in enumerate(np.argsort(obs.numbers)):
         k = (key[idx, 0], key[idx, 1])
-        if k < best:
-            best, stall = k, 0
-        elif i >= n_startup:
-            stall += 1
+        improved = k < best
+        if improved:
+            best = k
+        if i >= n_startup:
+            out.append(improved)
+    return out
+
+
+def stalled_trials(obs: Observations, n_startup: int) -> int:
+    """Model-based trials (in number order) since the incumbent's merit last improved."""
+    stall = 0
+    for improved in improvements(obs, n_startup):
+        stall = 0 if improved else stall + 1
     return stall
 
 

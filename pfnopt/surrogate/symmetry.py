@@ -7,7 +7,7 @@ reflection-invariant). The Bayes-optimal predictor is therefore (nearly) invaria
 network is only approximately so. Averaging the network's predictive distributions over ``k`` such
 transforms of (context, candidates) has, by Jensen's inequality, an expected log loss no worse than the
 average member's, which by the symmetry equals the single model's. TabPFN ensembles over feature orders for
-the same reason. ``benchmarks/pfn/fidelity.py`` measures the gain; it costs ``k`` forward passes.
+the same reason. ``benchmarks/pfn/ensemble.py`` measures the gain; it costs ``k`` forward passes.
 
 A mixture of bar distributions on the same borders is a bar distribution: its bucket masses are the mean of
 the members' masses, so the ensemble is returned as ordinary logits (``log mean softmax``) and every

@@ -11,7 +11,7 @@ from pfnopt.acquisition import AcqOptions
 from pfnopt.acquisition.optimize import candidate_points
 from pfnopt.samplers.observations import Observations
 from pfnopt.samplers.pfn import PFNSampler
-from pfnopt.samplers.trust_region import H0, Box, half_width, local_box, ranking, stalled_trials
+from pfnopt.samplers.trust_region import H0, Box, half_width, improvements, local_box, ranking, stalled_trials
 from pfnopt.space import SearchSpace
 
 
@@ -38,6 +38,7 @@ def test_ranking_puts_feasible_first_then_the_least_violating():
     n = Observations(np.zeros((3, 1)), np.array([1.0, 2.0, 3.0]), np.array([[3.0], [1.0], [2.0]]),
                      np.zeros((0, 1)), np.zeros((0, 1)), np.arange(3))
     assert stalled_trials(n, n_startup=1) == 1
+    assert improvements(n, n_startup=1) == [True, False]  # one flag per model-based trial
 
 
 def test_half_width_halves_per_2d_stalled_trials_and_reopens():
