@@ -6,6 +6,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import shutil
 import sqlite3
+import threading
 from datetime import datetime
 from pathlib import Path
 
@@ -189,3 +190,26 @@ def test_concurrent_first_open_creates_the_schema_once(sql_storage_url):
     with mp.get_context("fork").Pool(4) as pool:
         assert pool.map(_open, [sql_storage_url] * 4) == [0] * 4
     assert stored_revision(sql_storage_url) == [SCHEMA_REVISION]
+
+
+def test_first_open_waits_for_a_writer_instead_of_failing_the_wal_switch(tmp_path):
+    # A file still in rollback-journal mode whose write lock another connection holds: SQLite
+    # answers the WAL switch with "database is locked" at once (no busy wait), which is what
+    # several workers opening a new database together ran into. The open must wait instead.
+    path = tmp_path / "shared.db"
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("CREATE TABLE other_app (x)")
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("INSERT INTO other_app VALUES (1)")
+    release = threading.Timer(0.3, lambda: other.execute("COMMIT"))
+    release.start()
+    try:
+        store = SQLStorage(f"sqlite:///{path}")
+        assert store.list_studies() == []
+        store.close()
+    finally:
+        release.join()
+        other.close()
+    with sqlite3.connect(path) as check:
+        assert check.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert check.execute("SELECT x FROM other_app").fetchall() == [(1,)]

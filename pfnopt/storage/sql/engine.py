@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,6 +30,27 @@ from pfnopt.storage.urls import ACCEPTED_FORMS, mask_url
 BUSY_TIMEOUT_S = 30.0
 CONNECT_TIMEOUT_S = 10
 SYNCHRONOUS_ENV = "PFNOPT_SQLITE_SYNCHRONOUS"  # NORMAL (default) or FULL
+
+
+def _enable_wal(cursor: sqlite3.Cursor) -> None:
+    """Switch the file to WAL (a persistent property of the file, so only its first opens do work).
+
+    SQLite does not call the busy handler when a connection holding a read lock asks for the
+    exclusive lock this change needs while another connection holds the write lock (it would
+    deadlock), and answers "database is locked" at once; several workers opening a new database
+    together hit exactly that. So the switch is retried here, up to the busy timeout."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    delay = 0.002
+    while True:
+        try:
+            if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) and "busy" not in str(e) or time.monotonic() > deadline:
+                raise
+        time.sleep(delay)
+        delay = min(2 * delay, 0.05)
 
 
 def parse_url(url: str) -> URL:
@@ -116,7 +139,7 @@ class Database:
             cursor.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
             cursor.execute("PRAGMA foreign_keys = ON")
             if not memory:
-                cursor.execute("PRAGMA journal_mode = WAL")
+                _enable_wal(cursor)
                 cursor.execute(f"PRAGMA synchronous = {synchronous}")
             cursor.close()
 
