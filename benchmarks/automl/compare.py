@@ -103,7 +103,10 @@ def main() -> None:
                 from pfnopt.surrogate import load_pfn
 
                 rec = load_pfn().record
+                from pfnopt.samplers.pfn import PFNSampler
+
                 run["pfn_checkpoint"] = {"step": rec.get("step"), "val_nll": rec.get("val_nll")}
+                run["pfn_rule"] = PFNSampler.RULE_VERSION  # the suggestion rule evolves too
             runs.append(run)
             best = study.best_trial
             print(

@@ -89,6 +89,8 @@ def compare_section(path: str) -> list[str]:
             f"seed {r['seed']}: "
             + (f"checkpoint step {r['pfn_checkpoint']['step']}" if "pfn_checkpoint" in r else "a checkpoint from "
                "early in pre-training (step not recorded; runs made before compare.py recorded it)")
+            + (f", sampler rule {r['pfn_rule']}" if "pfn_rule" in r else ", sampler rule 3 or older (recorded "
+               "before compare.py stored the rule; rule 4 added the linear trend)")
             for r in runs if r["method"] == "pfn"
         )
         + ".",

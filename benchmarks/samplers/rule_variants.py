@@ -13,6 +13,10 @@ gp-cei, optuna-tpe and random from the same folder. Variants:
 * ``bilog``: constraint values through ``sign(c) log(1 + |c|)`` before the PFN sees them (SCBO's transform:
   increasing and zero at zero, so P(c <= 0) keeps its meaning while violations over orders of magnitude are
   compressed);
+* ``trend``: a linear trend per output, fitted by least squares to the context (in the box's coordinates)
+  when it holds at least ``2 (d + 1)`` points, is subtracted before the PFN sees the values and added back
+  to the posterior (``trend="linear"``, :mod:`pfnopt.surrogate.trend`); adopted as rule 4, so the
+  ``rule3`` runner and the other variants pass ``trend="none"``;
 * ``rule3``: rule 3 itself, run by this script, for seeds beyond the committed ones (``--seeds 5,6,7,8,9``), so
   that a variant can be compared on fresh seeds too (second table of the report).
 
@@ -42,7 +46,7 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 CELLS = HERE.parent / "results" / "engineering" / "cells"
-VARIANTS = ("minpts", "globalctx", "grow", "power", "bilog")
+VARIANTS = ("minpts", "globalctx", "grow", "power", "bilog", "trend")
 PROBLEMS = (
     "cantilever_beam,speed_reducer,pressure_vessel,car_side_impact,heat_exchanger,tension_compression_spring,"
     "welded_beam,three_bar_truss,reinforced_concrete_beam,gkxwc2,jlh2,ackley_10d,ackley_2d"
@@ -76,7 +80,8 @@ def make_sampler(variant: str, seed: int):
 
     if variant == "globalctx":  # read the context from the whole cube (this process only)
         tr.Box.expanded = lambda self, frac, free: tr.Box(np.zeros_like(self.lo), np.ones_like(self.hi))
-    return Variant(seed=seed, constraints="cei", n_startup=20)
+    # every variant is a change of rule 3, which has no trend; "trend" is rule 3 plus it (= rule 4)
+    return Variant(seed=seed, constraints="cei", n_startup=20, trend="linear" if variant == "trend" else "none")
 
 
 def run(variant: str, problems: list[str], seeds: list[int], out_dir: Path) -> None:

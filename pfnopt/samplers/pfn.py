@@ -15,7 +15,11 @@ Each suggestion:
    cube, and candidates are drawn in it; the box shrinks while the incumbent stalls and opens
    again after a long stall.
 4. One PFN context for all outputs: columns ``[f, c_1, ..., c_m]`` (``cei``, ``cei+``) or the
-   single penalised column of :mod:`pfnopt.samplers.penalty` (``penalty``), encoded once.
+   single penalised column of :mod:`pfnopt.samplers.penalty` (``penalty``), encoded once, each with
+   its least-squares plane (in the box's coordinates) taken out and put back into the posterior
+   (``trend="linear"``, :mod:`pfnopt.surrogate.trend`): the shipped model's predictive floor is a
+   share of the residual's spread, not of the output's (rule 4; measured in
+   ``benchmarks/samplers/rule_variants.md``).
 5. Pending points (RUNNING trials of other workers, earlier asks of a batch) are added to the
    context with the posterior mean as their value (the "kriging believer" flavour of constant
    liar), so parallel workers are pushed apart without waiting for results.
@@ -47,6 +51,7 @@ logger = logging.getLogger("pfnopt")
 
 METHODS = ("cei", "cei+", "penalty")
 ACQUISITIONS = ("log_ei", "ei", "pi", "ucb")
+TRENDS = ("none", "linear")  # pfnopt.surrogate.trend.TRENDS, named here so that importing the sampler stays torch-free
 
 
 def default_n_startup(dim: int) -> int:
@@ -86,10 +91,11 @@ class PFNSampler(BaseSampler):
         beta: UCB exploration weight.
         local: zoom into a box around the incumbent (:mod:`pfnopt.samplers.trust_region`);
             ``False`` conditions on every trial and searches the whole cube.
+        trend: ``"linear"`` (default) or ``"none"``: the PFN's linear mean (:mod:`pfnopt.surrogate.trend`).
     """
 
     # Changes whenever the suggestion rule changes, so benchmark results of an older rule are redone.
-    RULE_VERSION = 3
+    RULE_VERSION = 4
 
     def __init__(
         self,
@@ -103,6 +109,7 @@ class PFNSampler(BaseSampler):
         beta: float = 2.0,
         options: Any = None,
         local: bool = True,
+        trend: str = "linear",
     ):
         super().__init__(seed)
         if constraints not in METHODS:
@@ -111,6 +118,8 @@ class PFNSampler(BaseSampler):
             raise ParameterError(f"unknown acquisition {acquisition!r}; allowed: {', '.join(ACQUISITIONS)}")
         if n_startup is not None and (not isinstance(n_startup, int) or n_startup < 1):
             raise ParameterError(f"n_startup must be a positive integer, got {n_startup!r}")
+        if trend not in TRENDS:
+            raise ParameterError(f"unknown trend {trend!r}; allowed: {', '.join(TRENDS)}")
         if not 0.0 < threshold <= 1.0:
             raise ParameterError(f"threshold must be in (0, 1], got {threshold!r}")
         self.method = constraints
@@ -122,6 +131,7 @@ class PFNSampler(BaseSampler):
         self.beta = beta
         self.options = options
         self.local = local
+        self.trend = trend
         self._startup = SobolSampler(seed)
         self._pfn = None
 
@@ -184,12 +194,13 @@ class PFNSampler(BaseSampler):
         # the context is read from `view` (the box widened by 10%, else the whole cube), in its coordinates
         view = box.expanded(0.1, space.categorical_columns()) if box else Box(np.zeros(space.dim), np.ones(space.dim))
         inside = view.contains(obs.X)
-        ctx = self.pfn.condition(view.to_local(obs.X[inside]), Y[inside])
+        ctx = self.pfn.condition(view.to_local(obs.X[inside]), Y[inside], trend=self.trend)
         running = obs.X_running[view.contains(obs.X_running)]
         if len(running):
             believed = ctx.posterior(torch.as_tensor(view.to_local(running), dtype=dtype)).mean
             ctx = self.pfn.condition(view.to_local(np.concatenate([obs.X[inside], running])),
-                                     np.concatenate([Y[inside], believed.detach().cpu().double().numpy()]))
+                                     np.concatenate([Y[inside], believed.detach().cpu().double().numpy()]),
+                                     trend=self.trend)
         lo, span = (torch.as_tensor(v, dtype=dtype, device=self.device) for v in (view.lo, view.span))
 
         def score_fn(U: torch.Tensor) -> torch.Tensor:

@@ -7,7 +7,8 @@
 
 Normalisation: each output column is standardised by its context mean and standard deviation (the contract
 the model was trained with, ``model.standardize``); the bar borders are mapped back to user units, so every
-statistic of the posterior is in user units.
+statistic of the posterior is in user units. Optionally (``trend="linear"``) a least-squares plane is taken out
+of each output first and added back to the posterior (:mod:`pfnopt.surrogate.trend`).
 
 Context limit: a model is trained for at most ``n_max`` context points. With more, pfnopt keeps the
 ``n_max // 2`` points with the lowest value of output column ``best_column`` (the objective by convention)
@@ -30,6 +31,7 @@ from pfnopt.surrogate.errors import InputShapeError, InputTypeError, InputValueE
 from pfnopt.surrogate.model import PFNTransformer, standardize
 from pfnopt.surrogate.posterior import Posterior
 from pfnopt.surrogate.symmetry import input_symmetries, mixture_logits, transform_inputs
+from pfnopt.surrogate.trend import TRENDS, LinearTrend, fit_linear_trend
 
 logger = logging.getLogger("pfnopt.surrogate")
 
@@ -147,8 +149,10 @@ class Context:
         indices: Tensor,
         user_borders: Tensor | None = None,
         members: tuple[Tensor, Tensor] | None = None,
+        trend: LinearTrend | None = None,
     ):
         self.pfn = pfn
+        self.trend = trend  # the plane taken out of the context's outputs, or None
         self.members = members  # (perms, flips) of a symmetry ensemble (pfnopt.surrogate.symmetry), or None
         self.cache = cache
         self.loc, self.scale = loc, scale
@@ -193,10 +197,13 @@ class Context:
                 outs.append(logits.transpose(0, 1))  # c x m x K (a view: no copy of the largest tensor)
         logits = outs[0] if len(outs) == 1 else torch.cat(outs, dim=0)  # the loop runs at least once
         logits = logits.reshape(*batch, self.m, logits.shape[-1])
+        loc = self.loc if self.user_borders is None else torch.zeros(self.m, dtype=torch.float64)
+        if self.trend is not None:  # each candidate's distribution shifted by the plane: loc becomes ... x q x m
+            loc = loc.to(x.device) + self.trend.shift(x)
         if self.user_borders is not None:
-            one = torch.ones(self.m, dtype=torch.float64)
-            return Posterior(logits, self.user_borders, one * 0.0, one, kind=kind, dtype=dtype)
-        return Posterior(logits, model.borders, self.loc, self.scale, kind=kind, dtype=dtype)
+            return Posterior(logits, self.user_borders, loc, torch.ones(self.m, dtype=torch.float64), kind=kind,
+                             dtype=dtype)
+        return Posterior(logits, model.borders, loc, self.scale, kind=kind, dtype=dtype)
 
 
 class PFN:
@@ -215,6 +222,7 @@ class PFN:
         self.record = record or {}
         self.y_transform = "standardize"  # default of condition/posterior: "standardize" or "power"
         self.ensemble = 1  # default of condition/posterior: members of the symmetry ensemble (1: none)
+        self.trend = "none"  # default of condition/posterior: "none" or "linear" (pfnopt.surrogate.trend)
 
     @property
     def d_max(self) -> int:
@@ -253,7 +261,8 @@ class PFN:
         return idx
 
     def condition(
-        self, X_ctx, Y_ctx, best_column: int = 0, y_transform: str | None = None, ensemble: int | None = None
+        self, X_ctx, Y_ctx, best_column: int = 0, y_transform: str | None = None, ensemble: int | None = None,
+        trend: str | None = None,
     ) -> Context:
         """Encode the context once (no gradient) for repeated ``Context.posterior`` calls.
 
@@ -268,8 +277,14 @@ class PFN:
             ensemble: ``k >= 1`` members of a test-time ensemble over input permutations and reflections
                 (:mod:`pfnopt.surrogate.symmetry`): the posterior is their mixture, at ``k`` times the cost.
                 Default ``self.ensemble`` (1: the plain model).
+            trend: ``"none"`` or ``"linear"``: a least-squares plane per output is subtracted before the model sees
+                the values and added back to the posterior (:mod:`pfnopt.surrogate.trend`; only with at least
+                ``2 (d + 1)`` context points). Default ``self.trend``.
         """
         y_transform = self.y_transform if y_transform is None else y_transform
+        trend = self.trend if trend is None else trend
+        if trend not in TRENDS:
+            raise InputValueError(f"trend={trend!r} is not allowed; allowed: {TRENDS}")
         ensemble = self.ensemble if ensemble is None else ensemble
         if isinstance(ensemble, bool) or not isinstance(ensemble, int) or ensemble < 1:
             raise InputValueError(f"ensemble={ensemble!r} must be an integer >= 1 (members of the ensemble)")
@@ -300,8 +315,17 @@ class PFN:
         x, y = x.detach(), y.detach()
         idx = self._select_context(x, y, best_column)
         x, y = x[idx], y[idx]
+        plane = fit_linear_trend(x, y) if trend == "linear" else None
+        if plane is not None:
+            _, spread = standardize(y.t().double())
+            y = y.double() - plane.shift(x)
         y_cols = y.t().double()  # m x n
         loc, scale = standardize(y_cols)  # m x 1 each
+        if plane is not None:
+            # an output the plane explains exactly (a linear constraint) leaves residuals at rounding level, and
+            # standardize's fallback (scale 1, in user units) would make it as uncertain as a unit-scale output;
+            # its scale is floored at 1e-6 of the output's own spread instead
+            scale = torch.maximum(y_cols.std(dim=-1, keepdim=True, correction=0), 1e-6 * spread)
         user_borders = None
         if y_transform == "power":
             z0 = ((y_cols - loc) / scale).t()  # n x m
@@ -323,10 +347,11 @@ class PFN:
             yn = yn.repeat(ensemble, 1)  # k*m x n, member-major like xf
         with torch.no_grad():
             cache = self.model.encode_context(xf, yn, torch.tensor([d], device=self.device))
-        return Context(self, cache, loc.squeeze(-1), scale.squeeze(-1), d, idx, user_borders, members)
+        return Context(self, cache, loc.squeeze(-1), scale.squeeze(-1), d, idx, user_borders, members, plane)
 
     def posterior(
-        self, X_ctx, Y_ctx, X_new, best_column: int = 0, y_transform: str | None = None, ensemble: int | None = None
+        self, X_ctx, Y_ctx, X_new, best_column: int = 0, y_transform: str | None = None, ensemble: int | None = None,
+        trend: str | None = None,
     ) -> Posterior:
         """Posterior predictive at ``X_new`` given the context, all ``m`` outputs in one batched pass.
 
@@ -335,7 +360,8 @@ class PFN:
         Returns:
             ``Posterior`` with ``batch_shape`` ``... x q x m`` (statistics in user units, the kind of X_new).
         """
-        ctx = self.condition(X_ctx, Y_ctx, best_column=best_column, y_transform=y_transform, ensemble=ensemble)
+        ctx = self.condition(X_ctx, Y_ctx, best_column=best_column, y_transform=y_transform, ensemble=ensemble,
+                             trend=trend)
         return ctx.posterior(X_new)
 
 

@@ -31,7 +31,8 @@ class Posterior:
         borders: ``K + 1`` standardised borders (float32 torch); output ``j``'s borders in user units are
             ``loc[j] + scale[j] * borders``. Or ``m x K+1`` per-output borders (float64, e.g. after a power
             transform), with ``loc = 0`` and ``scale = 1``.
-        loc, scale: ``m`` per-output normalisation (float64 torch).
+        loc, scale: ``m`` per-output normalisation (float64 torch); with a trend (``pfnopt.surrogate.trend``)
+            ``loc`` is ``... x q x m``: each candidate's distribution shifted by the plane.
     """
 
     def __init__(
@@ -88,10 +89,10 @@ class Posterior:
         return self._probs
 
     def user_borders(self) -> Tensor:
-        """``m x K+1`` bucket borders in user units (float64)."""
-        if self._per_output:
-            return self.borders
-        return self.loc[:, None] + self.scale[:, None] * self.borders.double()[None, :]
+        """Bucket borders in user units (float64): ``m x K+1``, or ``... x q x m x K+1`` when ``loc`` varies by
+        candidate (a trend)."""
+        b = self.borders if self._per_output else self.borders.double()[None, :]
+        return self.loc[..., None] + self.scale[..., None] * b
 
     # --- moments ----------------------------------------------------------------------------------------
     @property
