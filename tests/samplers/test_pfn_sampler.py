@@ -156,6 +156,8 @@ def test_bad_options_are_refused_with_the_value():
         PFNSampler(acquisition="best")
     with pytest.raises(ParameterError, match="unknown device 'tpu'"):
         PFNSampler(device="tpu")
+    with pytest.raises(ParameterError, match="unknown trend 'cubic'; allowed: none, linear"):
+        PFNSampler(trend="cubic")
     big = {f"x{i}": Float(0, 1) for i in range(25)}
     study = pfnopt.create_study(sampler=sampler(n_startup=2))
     with pytest.raises(ParameterError, match="at most 20 inputs"):
@@ -170,3 +172,21 @@ def test_pfn_is_the_default_sampler():
     assert isinstance(get_sampler(None), PFNSampler)
     assert isinstance(pfnopt.create_study().sampler, PFNSampler)
     assert isinstance(pfnopt.create_study(sampler="pfn-cei+").sampler, PFNSampler)
+
+
+def test_linear_trend_makes_a_linear_constraint_certain():
+    # x + y <= 1.5 is linear and inactive near the objective's minimum (0.2, 0.2): with the trend the PFN
+    # predicts it exactly, so the suggestions' recorded probability of feasibility is 1 to rounding;
+    # without it the model's noise floor keeps it visibly below 1
+    def objective(trial):
+        x, y = trial.suggest_float("x", 0, 1), trial.suggest_float("y", 0, 1)
+        trial.set_constraints([x + y - 1.5])
+        return (x - 0.2) ** 2 + (y - 0.2) ** 2
+
+    probs = {}
+    for trend in ("linear", "none"):
+        study = pfnopt.create_study(sampler=sampler(n_startup=8, trend=trend, local=False))
+        study.optimize(objective, n_trials=16)
+        probs[trend] = [t.system_attrs["sampler:prob_feasible"] for t in study.trials[8:]]
+    assert min(probs["linear"]) > 1 - 1e-6, probs
+    assert min(probs["none"]) < 1 - 1e-3, probs
