@@ -34,6 +34,7 @@ METHODS = ("cei", "cei+", "penalty")
 
 def log_objective_acquisition(post: Any, acquisition: str, best: float, beta: float = 2.0) -> torch.Tensor:
     """``q`` log-scale acquisition of column 0 of ``post`` (minimisation, improvement below ``best``)."""
+    post = post.output(0)  # only the objective: with a trend, each output's EI costs q x K
     if acquisition in ("log_ei", "ei"):
         # EI and log-EI select the same point; the log form is what keeps gradients alive
         return _col0(post.log_ei(best))

@@ -195,41 +195,44 @@ def quantile(logits: Tensor, borders: Tensor, q: Tensor, probs: Tensor | None = 
     return torch.where(idx == k - 1, right, out)
 
 
-def _ei_terms(b: Tensor, best: Tensor) -> tuple[Tensor, Tensor]:
-    """Per-bucket expected improvement below ``best`` (``... x K``) and its log (float64)."""
-    best = best.unsqueeze(-1)
+def _bucket_ei(b: Tensor, best: Tensor, log: bool) -> Tensor:
+    """Per-bucket expected improvement below ``best`` (float64), or its log with ``log=True``: ``... x K``.
+
+    ``b`` (``K + 1``, or ``... x K+1`` per output) is NOT expanded to ``best``'s shape: terms that depend on the
+    borders alone stay at their own size, and only those involving ``best`` (a scalar, one per output, or one
+    per candidate and output when a trend shifts each candidate) are computed at full size."""
+    bu = best.unsqueeze(-1)
     lo, hi = b[..., :-1], b[..., 1:]
-    w = hi - lo
-    full = best >= hi
-    part = (best > lo) & ~full
-    ei_full = best - 0.5 * (lo + hi)
-    ei_part = (best - lo).clamp_min(0.0) ** 2 / (2.0 * w)
-    ei = torch.where(full, ei_full, torch.where(part, ei_part, torch.zeros_like(ei_full)))
-    log_ei = torch.where(
-        full,
-        torch.log(ei_full.clamp_min(1e-300)),
-        torch.where(part, 2.0 * torch.log((best - lo).clamp_min(1e-300)) - torch.log(2.0 * w), -math.inf),
-    )
+    full = bu >= hi
+    part = (bu > lo) & ~full
+    if log:
+        log_2w = torch.log(2.0 * (hi - lo))
+        mid = torch.where(
+            full,
+            torch.log((bu - 0.5 * (lo + hi)).clamp_min(1e-300)),
+            torch.where(part, 2.0 * torch.log((bu - lo).clamp_min(1e-300)) - log_2w, -math.inf),
+        )
+    else:
+        mid = torch.where(full, bu - 0.5 * (lo + hi), torch.where(part, (bu - lo).clamp_min(0.0) ** 2 / (2.0 * (hi - lo)), 0.0))
     s_left, s_right = _tail_scales(b)
-    bb = best.squeeze(-1)
     # left tail: y = b1 - t, t ~ HN(s); EI = E[(t - c)+] with c = b1 - best; = 2 s h(-c / s)
     # (for c < 0 the whole tail improves: EI = E[t] - c)
-    c = b[..., 1] - bb
-    inside = c >= 0
+    c = b[..., 1] - best
     log_left = torch.where(
-        inside,
+        c >= 0,
         math.log(2.0) + torch.log(s_left) + _log_h(-c.clamp_min(0.0) / s_left),
         torch.log((s_left * _SQRT_2_OVER_PI - c).clamp_min(1e-300)),
     )
-    left = torch.exp(log_left)
     # right tail: y = b + t; EI = E[(c - t)+], c = best - b; = c - s sqrt(2/pi) + 2 s h(-c / s) for c > 0
-    c_r = bb - b[..., -2]
+    c_r = best - b[..., -2]
     right_val = (c_r - s_right * _SQRT_2_OVER_PI + 2.0 * s_right * torch.exp(_log_h(-c_r / s_right))).clamp_min(0.0)
     right = torch.where(c_r > 0, right_val, torch.zeros_like(c_r))
-    log_right = torch.where(right > 0, torch.log(right.clamp_min(1e-300)), torch.full_like(right, -math.inf))
-    ei = torch.cat([left.unsqueeze(-1), ei[..., 1:-1], right.unsqueeze(-1)], dim=-1)
-    log_ei = torch.cat([log_left.unsqueeze(-1), log_ei[..., 1:-1], log_right.unsqueeze(-1)], dim=-1)
-    return ei, log_ei
+    if log:
+        left, right = log_left, torch.where(right > 0, torch.log(right.clamp_min(1e-300)), -math.inf)
+    else:
+        left = torch.exp(log_left)
+    shape = mid.shape[:-1]
+    return torch.cat([left.expand(shape).unsqueeze(-1), mid[..., 1:-1], right.expand(shape).unsqueeze(-1)], dim=-1)
 
 
 def expected_improvement(logits: Tensor, borders: Tensor, best: Tensor, probs: Tensor | None = None) -> Tensor:
@@ -239,19 +242,14 @@ def expected_improvement(logits: Tensor, borders: Tensor, best: Tensor, probs: T
     weighted by the bucket masses, so a scalar or per-output ``best`` costs one pass over the logits."""
     p = bucket_probs(_float(logits)) if probs is None else probs
     best = torch.as_tensor(best, dtype=torch.float64, device=p.device)
-    b = borders.to(torch.float64)
-    shape = torch.broadcast_shapes(best.shape, b.shape[:-1])
-    ei, _ = _ei_terms(b.expand(*shape, b.shape[-1]), best.expand(shape))
-    return _weighted(p, ei.to(p.dtype))
+    return _weighted(p, _bucket_ei(borders.to(torch.float64), best, log=False).to(p.dtype))
 
 
 def log_expected_improvement(logits: Tensor, borders: Tensor, best: Tensor) -> Tensor:
     """``log E[max(best - y, 0)]``, finite far below the data (the tails are analytic): ``...``."""
     log_p = torch.log_softmax(_float(logits), dim=-1)
     best = torch.as_tensor(best, dtype=torch.float64, device=log_p.device)
-    b = borders.to(torch.float64)
-    shape = torch.broadcast_shapes(best.shape, b.shape[:-1])
-    _, log_ei = _ei_terms(b.expand(*shape, b.shape[-1]), best.expand(shape))
+    log_ei = _bucket_ei(borders.to(torch.float64), best, log=True)
     return torch.logsumexp(log_p + log_ei.to(log_p.dtype), dim=-1)
 
 

@@ -97,3 +97,21 @@ def test_an_exactly_linear_output_is_predicted_as_the_plane(pfn):
     assert (post.cdf(truth[:, None] + 1e-5)[:, 0] > 0.99).all()
     # the other output keeps its own scale
     assert post.stddev[:, 1].min() > 1e-3
+
+
+def test_output_view_equals_the_column_of_every_statistic(pfn):
+    X, Y = _data(30, 3)
+    Xn = torch.as_tensor(np.random.default_rng(6).random((11, 3)), dtype=torch.float32)
+    for kw in ({"trend": "linear"}, {"trend": "none"}, {"trend": "linear", "y_transform": "power"}):
+        post = pfn.condition(X, Y, **kw).posterior(Xn)
+        assert post.probs is not None  # computed now: the view must slice the cached masses along
+        for j in (0, 1):
+            one = post.output(j)
+            assert one.batch_shape == (11, 1)
+            close = {"rtol": 1e-4, "atol": 1e-6 * float(Y[:, j].std())}  # float32 sums over buckets, reordered
+            for stat in ("mean", "variance"):
+                torch.testing.assert_close(getattr(one, stat), getattr(post, stat)[:, j : j + 1], **close)
+            best = float(np.median(Y[:, j]))
+            torch.testing.assert_close(one.log_ei(best), post.log_ei(best)[:, j : j + 1], rtol=1e-4, atol=1e-5)
+            torch.testing.assert_close(one.ei(best), post.ei(best)[:, j : j + 1], **close)
+            torch.testing.assert_close(one.cdf(best), post.cdf(best)[:, j : j + 1], rtol=1e-4, atol=1e-6)
