@@ -15,7 +15,7 @@ gp-cei, optuna-tpe and random from the same folder. Variants:
   compressed);
 * ``trend``: a linear trend per output, fitted by least squares to the context (in the box's coordinates)
   when it holds at least ``2 (d + 1)`` points, is subtracted before the PFN sees the values and added back
-  to the posterior (``trend="linear"``, :mod:`pfnopt.surrogate.trend`); adopted as rule 4, so the
+  to the posterior (``trend="linear"``, :mod:`pfnopt.surrogate.trend`); adopted for cei and cei+ (rules 4-5), so the
   ``rule3`` runner and the other variants pass ``trend="none"``;
 * ``rule3``: rule 3 itself, run by this script, for seeds beyond the committed ones (``--seeds 5,6,7,8,9``), so
   that a variant can be compared on fresh seeds too (second table of the report).
@@ -80,7 +80,7 @@ def make_sampler(variant: str, seed: int):
 
     if variant == "globalctx":  # read the context from the whole cube (this process only)
         tr.Box.expanded = lambda self, frac, free: tr.Box(np.zeros_like(self.lo), np.ones_like(self.hi))
-    # every variant is a change of rule 3, which has no trend; "trend" is rule 3 plus it (= rule 4)
+    # every variant is a change of rule 3, which has no trend; "trend" is rule 3 plus it (= rules 4-5 for cei)
     return Variant(seed=seed, constraints="cei", n_startup=20, trend="linear" if variant == "trend" else "none")
 
 

@@ -158,6 +158,13 @@ def test_bad_options_are_refused_with_the_value():
         PFNSampler(device="tpu")
     with pytest.raises(ParameterError, match="unknown trend 'cubic'; allowed: none, linear"):
         PFNSampler(trend="cubic")
+
+
+def test_trend_default_follows_the_constraint_method():
+    assert PFNSampler(constraints="cei").trend == "linear"
+    assert PFNSampler(constraints="cei+").trend == "linear"
+    assert PFNSampler(constraints="penalty").trend == "none"  # a plane does not follow the penalty's kinks
+    assert PFNSampler(constraints="penalty", trend="linear").trend == "linear"
     big = {f"x{i}": Float(0, 1) for i in range(25)}
     study = pfnopt.create_study(sampler=sampler(n_startup=2))
     with pytest.raises(ParameterError, match="at most 20 inputs"):
