@@ -89,11 +89,13 @@ def compare_section(path: str) -> list[str]:
             f"seed {r['seed']}: "
             + (f"checkpoint step {r['pfn_checkpoint']['step']}" if "pfn_checkpoint" in r else "a checkpoint from "
                "early in pre-training (step not recorded; runs made before compare.py recorded it)")
-            + (f", sampler rule {r['pfn_rule']}" if "pfn_rule" in r else ", sampler rule 3 or older (recorded "
-               "before compare.py stored the rule; rule 4 added the linear trend)")
+            + (f", sampler rule {r['pfn_rule']}" if "pfn_rule" in r else "")
             for r in runs if r["method"] == "pfn"
         )
-        + ".",
+        + "."
+        + ("" if all("pfn_rule" in r for r in runs if r["method"] == "pfn") else
+           " Runs without a rule ran the PFN sampler's rule 3 or older: they predate compare.py storing the rule,"
+           " and rule 4 (the linear trend)."),
         "",
         f"| method | best val loss | {label} of the best | wall s / search | failed / pruned | families found |",
         "|---|---|---|---|---|---|",
