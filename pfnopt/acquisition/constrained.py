@@ -34,7 +34,7 @@ METHODS = ("cei", "cei+", "penalty")
 
 def log_objective_acquisition(post: Any, acquisition: str, best: float, beta: float = 2.0) -> torch.Tensor:
     """``q`` log-scale acquisition of column 0 of ``post`` (minimisation, improvement below ``best``)."""
-    post = post.output(0)  # only the objective: with a trend, each output's EI costs q x K
+    post = post.columns(0, 1)  # only the objective: with a trend, each output's EI costs q x K
     if acquisition in ("log_ei", "ei"):
         # EI and log-EI select the same point; the log form is what keeps gradients alive
         return _col0(post.log_ei(best))
@@ -53,7 +53,7 @@ def log_feasibility(post: Any, n_constraints: int, boost: bool = False) -> tuple
     With ``boost`` each factor is ``min(1, 2 P_i)`` in the first sum (CEI+); the second is always
     the plain joint probability of feasibility.
     """
-    cdf = post.cdf(0.0)[..., 1 : 1 + n_constraints].clamp(1e-300, 1.0)  # q x m_c
+    cdf = post.columns(1, 1 + n_constraints).cdf(0.0).clamp(1e-300, 1.0)  # q x m_c (not the objective's)
     log_p = torch.log(cdf)
     plain = log_p.sum(-1)
     if boost:

@@ -197,13 +197,14 @@ class Context:
                 outs.append(logits.transpose(0, 1))  # c x m x K (a view: no copy of the largest tensor)
         logits = outs[0] if len(outs) == 1 else torch.cat(outs, dim=0)  # the loop runs at least once
         logits = logits.reshape(*batch, self.m, logits.shape[-1])
-        loc = self.loc if self.user_borders is None else torch.zeros(self.m, dtype=torch.float64)
+        if self.user_borders is None:
+            borders, loc, scale = model.borders, self.loc, self.scale
+        else:  # power transform: per-output borders, already in user units
+            one = torch.ones(self.m, dtype=torch.float64)
+            borders, loc, scale = self.user_borders, 0.0 * one, one
         if self.trend is not None:  # each candidate's distribution shifted by the plane: loc becomes ... x q x m
             loc = loc.to(x.device) + self.trend.shift(x)
-        if self.user_borders is not None:
-            return Posterior(logits, self.user_borders, loc, torch.ones(self.m, dtype=torch.float64), kind=kind,
-                             dtype=dtype)
-        return Posterior(logits, model.borders, loc, self.scale, kind=kind, dtype=dtype)
+        return Posterior(logits, borders, loc, scale, kind=kind, dtype=dtype)
 
 
 class PFN:

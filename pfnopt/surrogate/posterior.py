@@ -94,11 +94,11 @@ class Posterior:
         b = self.borders if self._per_output else self.borders.double()[None, :]
         return self.loc[..., None] + self.scale[..., None] * b
 
-    def output(self, j: int) -> Posterior:
-        """The posterior of output ``j`` alone (``batch_shape`` ``... x q x 1``): a view, no recomputation. Cheaper
-        than slicing a statistic of all ``m`` outputs when per-candidate thresholds (a trend) make each output's
-        statistic cost ``q x K``."""
-        sl = slice(j, j + 1)
+    def columns(self, start: int, stop: int) -> Posterior:
+        """The posterior of outputs ``start .. stop - 1`` alone (``batch_shape`` ``... x q x (stop - start)``): a
+        view, no recomputation. Cheaper than slicing a statistic of all ``m`` outputs when per-candidate
+        thresholds (a trend) make each output's statistic cost ``q x K``."""
+        sl = slice(start, stop)
         loc = self.loc[..., sl]
         borders = self.borders[sl] if self._per_output else self.borders
         view = Posterior(self.logits[..., sl, :], borders, loc, self.scale[sl], kind=self._kind, dtype=self._dtype)

@@ -1,10 +1,10 @@
 """A linear mean for the PFN: a least-squares trend taken out of the context and put back into the posterior.
 
 Why: the shipped PFN was trained on noisy data (noise variance ~ LogNormal(-4.63, 0.5) around an outputscale
-of ~2), so its predictive standard deviation never drops below ~0.15-0.2 of the context's standard deviation,
-even at the context points themselves (``benchmarks/pfn/engineering_fidelity.md``). Engineering objectives
-and constraints are noiseless and, over a trust region, close to linear: a fitted GP explains them to ~1e-2
-of their spread. Subtracting the least-squares plane first leaves the PFN the residual, whose spread is
+of ~2), so its predictive standard deviation stays at ~0.15 or more of the context's standard deviation (median
+0.25 over the engineering problems), even at the context points themselves
+(``benchmarks/pfn/engineering_fidelity.md``). Engineering objectives and constraints are noiseless and, over a
+trust region, close to linear: a fitted GP's noise is ~0.02 of their spread. Subtracting the least-squares plane first leaves the PFN the residual, whose spread is
 a fraction of the original, so the same relative floor is a fraction as wide in user units; the plane also
 extrapolates each output along its slope, as a GP with a linear mean does. Adding the plane back is a shift
 of each candidate's predictive distribution, exact on every statistic (mean, quantiles, EI, cdf).

@@ -99,14 +99,15 @@ def test_an_exactly_linear_output_is_predicted_as_the_plane(pfn):
     assert post.stddev[:, 1].min() > 1e-3
 
 
-def test_output_view_equals_the_column_of_every_statistic(pfn):
+def test_column_view_equals_the_column_of_every_statistic(pfn):
     X, Y = _data(30, 3)
     Xn = torch.as_tensor(np.random.default_rng(6).random((11, 3)), dtype=torch.float32)
     for kw in ({"trend": "linear"}, {"trend": "none"}, {"trend": "linear", "y_transform": "power"}):
         post = pfn.condition(X, Y, **kw).posterior(Xn)
-        assert post.probs is not None  # computed now: the view must slice the cached masses along
+        masses = post.probs  # computed now: a view must slice the cached masses along
         for j in (0, 1):
-            one = post.output(j)
+            one = post.columns(j, j + 1)
+            assert one._probs is not None and torch.equal(one.probs, masses[:, j : j + 1])
             assert one.batch_shape == (11, 1)
             close = {"rtol": 1e-4, "atol": 1e-6 * float(Y[:, j].std())}  # float32 sums over buckets, reordered
             for stat in ("mean", "variance"):

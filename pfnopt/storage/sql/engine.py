@@ -47,7 +47,7 @@ def _enable_wal(cursor: sqlite3.Cursor) -> None:
                 cursor.execute("PRAGMA journal_mode = WAL")
             return
         except sqlite3.OperationalError as e:
-            if "locked" not in str(e) and "busy" not in str(e) or time.monotonic() > deadline:
+            if ("locked" not in str(e) and "busy" not in str(e)) or time.monotonic() > deadline:
                 raise
         time.sleep(delay)
         delay = min(2 * delay, 0.05)
