@@ -287,16 +287,19 @@ class Study:
         catch: Iterable[type[BaseException]] | type[BaseException] = (),
         callbacks: Sequence[Callable[["Study", FrozenTrial], None]] | None = None,
         show_progress_bar: bool | None = None,
+        executor: Any = None,
     ) -> None:
         """Run ``objective`` on new trials until ``n_trials`` or ``timeout`` seconds.
 
         An exception from the objective marks its trial FAIL with the traceback stored
         (``fail_reason``), and is re-raised unless it is one of ``catch``. ``pfnopt.TrialPruned``
         marks the trial PRUNED. ``show_progress_bar=None`` shows a rich bar when stderr is a terminal.
+        ``executor=pfnopt.DaskExecutor(client)`` runs the trials as tasks on a Dask cluster (the
+        sampler still asks here; see :mod:`pfnopt.distributed`).
         """
         from pfnopt._optimize import run_optimize
 
-        run_optimize(self, objective, n_trials, timeout, n_jobs, catch, callbacks, show_progress_bar)
+        run_optimize(self, objective, n_trials, timeout, n_jobs, catch, callbacks, show_progress_bar, executor)
 
     def trials_dataframe(self):  # -> pandas.DataFrame
         """One row per trial: number, state, value(s), datetimes, duration, params_*, constraint_*,

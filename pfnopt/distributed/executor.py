@@ -1,0 +1,206 @@
+"""``study.optimize(objective, n_trials=..., executor=DaskExecutor(client))``: the driver's loop.
+
+The driver keeps one task per free slot of the cluster in flight: it asks a trial (the sampler
+sees the RUNNING ones as pending points), submits it, and when a task ends hands its finished
+trial to the callbacks and the progress bar, then asks the next. With ``heartbeat_interval`` on
+the study, the driver also beats for every trial it has in flight (a queued task has no worker to
+beat for it yet), so a trial goes stale exactly when both its driver and its worker are gone.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+import uuid
+from typing import TYPE_CHECKING, Any, Callable, Mapping
+
+from pfnopt.distributed._lost import fail_lost_trial
+from pfnopt.distributed._task import TrialJob, run_trial_task
+from pfnopt.exceptions import ParameterError, missing_extra
+from pfnopt.records import FrozenTrial
+
+if TYPE_CHECKING:  # pragma: no cover
+    from pfnopt.study import ObjectiveFn, Study
+    from pfnopt.trial import Trial
+
+logger = logging.getLogger("pfnopt")
+
+
+class DaskExecutor:
+    """Run the trials of ``study.optimize`` as tasks of a Dask ``distributed.Client``.
+
+    Args:
+        client: a connected ``distributed.Client`` (``Client(LocalCluster(...))``, or
+            ``Client("tcp://scheduler:8786")``).
+        resources: Dask resources each trial needs, e.g. ``{"GPU": 1}`` (workers started with
+            ``dask worker ... --resources GPU=1``); None for none. The number of trials in flight
+            is the number of slots these resources (or, without them, the worker threads) allow.
+        sample_timeout: seconds a worker waits for the driver to sample a parameter that is not
+            in its trial's proposal before failing the trial.
+
+    The study must live in SQL storage (a URL every worker can open: PostgreSQL across machines,
+    or an absolute SQLite path on one machine).
+    """
+
+    def __init__(self, client: Any, resources: Mapping[str, float] | None = None, sample_timeout: float = 300.0):
+        try:
+            import distributed
+        except ImportError:  # pragma: no cover (the extra is installed in CI)
+            raise missing_extra("distributed", "dask") from None
+        if not isinstance(client, distributed.Client):
+            raise ParameterError(f"DaskExecutor needs a distributed.Client, got {type(client).__name__}")
+        if resources is not None:
+            if not isinstance(resources, Mapping) or not all(
+                isinstance(k, str) and isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0
+                for k, v in resources.items()
+            ):
+                raise ParameterError(
+                    f"resources must map resource names to positive amounts, e.g. {{'GPU': 1}}; got {resources!r}"
+                )
+        if isinstance(sample_timeout, bool) or not isinstance(sample_timeout, (int, float)) or not sample_timeout > 0:
+            raise ParameterError(f"sample_timeout must be > 0 seconds, got {sample_timeout!r}")
+        self.client = client
+        self.resources = dict(resources) if resources else None
+        self.sample_timeout = float(sample_timeout)
+
+    # slots --------------------------------------------------------------------------------------
+    def slots(self) -> int:
+        """How many trials the cluster can run at once now (at least 1, so a task waits for a worker)."""
+        workers = self.client.scheduler_info(n_workers=-1).get("workers", {})
+        total = 0
+        for info in workers.values():
+            if self.resources is None:
+                total += int(info.get("nthreads", 1))
+            else:
+                have = info.get("resources", {}) or {}
+                total += min(int(have.get(r, 0) // need) for r, need in self.resources.items())
+        return max(total, 1)
+
+    # the loop -----------------------------------------------------------------------------------
+    def run(
+        self,
+        study: "Study",
+        objective: "ObjectiveFn",
+        claim: Callable[[], bool],
+        finished: Callable[[FrozenTrial], None],
+        catch: tuple[type[BaseException], ...],
+    ) -> None:
+        """Called by ``study.optimize``: ``claim()`` says whether to start one more trial,
+        ``finished(trial)`` runs the callbacks of a finished one."""
+        from distributed import wait
+
+        from pfnopt.distributed._channel import SampleServer
+
+        url = storage_url_of(study)
+        server = SampleServer(self.client, study)
+        running: dict[Any, int] = {}  # future -> trial id
+        beat = _InFlightHeartbeat(study, running) if study.heartbeat_interval else None
+        error: BaseException | None = None
+        slots, slots_at = self.slots(), time.monotonic()
+        try:
+            while True:
+                if time.monotonic() - slots_at > 1.0:
+                    slots, slots_at = self.slots(), time.monotonic()
+                while error is None and len(running) < slots and claim():
+                    trial = study.ask()
+                    job = self._job(study, trial, url, server.name, catch)
+                    future = self.client.submit(
+                        run_trial_task, objective, job, pure=False, resources=self.resources,
+                        key=f"pfnopt-trial-{trial.number}-{uuid.uuid4().hex[:8]}",
+                    )
+                    running[future] = trial._trial_id
+                if not running:
+                    break
+                try:  # wake up now and then: workers may have joined (more slots)
+                    done, _ = wait(list(running), timeout=1.0, return_when="FIRST_COMPLETED")
+                except TimeoutError:
+                    continue
+                for future in done:
+                    trial_id = running.pop(future)
+                    frozen, exc = self._collect(study, future, trial_id)
+                    future.release()
+                    if exc is not None and error is None:
+                        error = exc  # like n_jobs: no new trials; the running ones finish first
+                    if frozen is not None:
+                        finished(frozen)
+        finally:
+            if beat is not None:
+                beat.stop()
+            server.close()
+        if error is not None:
+            raise error
+
+    def _job(self, study: "Study", trial: "Trial", url: str, queue: str, catch: tuple) -> TrialJob:
+        """The trial's proposal, drawn here by the study's sampler, packed for the worker."""
+        sampler = study.sampler
+        frozen = study._storage.get_trial(trial._trial_id)
+        t0 = time.perf_counter()
+        space = sampler.infer_space(study, frozen)
+        space = space.subset([n for n in space if n not in trial._fixed])
+        proposal = sampler.sample(study, frozen, space) if len(space) else {}
+        seconds = time.perf_counter() - t0
+        return TrialJob(
+            storage_url=url, study_name=study.study_name, trial_id=trial._trial_id, number=trial.number,
+            fixed_params=dict(trial._fixed), proposal_space=space, proposal=proposal,
+            sampler_seconds=seconds, diagnostics=sampler.pop_diagnostics(), pruner=study.pruner,
+            heartbeat_interval=study.heartbeat_interval, grace_period=study.grace_period,
+            max_retry=study.max_retry, catch=catch, sample_queue=queue, sample_timeout=self.sample_timeout,
+        )
+
+    def _collect(self, study: "Study", future: Any, trial_id: int) -> tuple[FrozenTrial | None, BaseException | None]:
+        """The finished trial of a done task, and the objective's error to re-raise (if any)."""
+        from distributed import KilledWorker
+
+        try:
+            return future.result(), None
+        except KilledWorker as e:  # Dask gave up after the trial's workers kept dying
+            return fail_lost_trial(study, trial_id, f"the Dask workers running it were lost ({e})"), None
+        except Exception as e:
+            frozen = study._storage.get_trial(trial_id)
+            if not frozen.state.is_finished():  # failed before the objective ran (e.g. storage, unpickling)
+                frozen = fail_lost_trial(study, trial_id, f"the Dask task failed: {type(e).__name__}: {e}")
+            return frozen, e
+
+
+def storage_url_of(study: "Study") -> str:
+    """The URL workers open the study's storage with; refuses storages other processes cannot see."""
+    url = getattr(study._storage, "url", None)
+    if not isinstance(url, str) or ":memory:" in url or url.rstrip("/") == "sqlite:":
+        raise ParameterError(
+            f"DaskExecutor needs the study in SQL storage that every worker can open (e.g. "
+            f"postgresql+psycopg://user:pass@host/db, or sqlite:////absolute/path.db), not "
+            f"{study._storage.describe()}"
+        )
+    return absolute_sqlite_url(url)
+
+
+def absolute_sqlite_url(url: str) -> str:
+    """``sqlite:///rel/path.db`` -> ``sqlite:////cwd/rel/path.db`` (workers have other cwds)."""
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
+        return prefix + os.path.abspath(url[len(prefix):])
+    return url
+
+
+class _InFlightHeartbeat:
+    """Beats for every trial in ``running`` (the driver's in-flight futures) every interval."""
+
+    def __init__(self, study: "Study", running: Mapping[Any, int]):
+        self._study, self._running = study, running
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="pfnopt-dask-heartbeat", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._study.heartbeat_interval):
+            try:
+                for trial_id in tuple(self._running.values()):
+                    self._study._storage.record_heartbeat(trial_id)
+            except Exception:  # a missed beat is retried at the next interval
+                pass
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
