@@ -2,7 +2,9 @@
 
 The driver keeps one task per free slot of the cluster in flight: it asks a trial (the sampler
 sees the RUNNING ones as pending points), submits it, and when a task ends hands its finished
-trial to the callbacks and the progress bar, then asks the next. With ``heartbeat_interval`` on
+trial to the callbacks and the progress bar, then asks the next. ``n_trials`` counts the trials
+this run asks; the retry of one of them whose worker died is run too, beyond ``n_trials``, so a
+run ends with every one of its trials evaluated or failed for good. With ``heartbeat_interval`` on
 the study, the driver also beats for every trial it has in flight (a queued task has no worker to
 beat for it yet), so a trial goes stale exactly when both its driver and its worker are gone.
 """
@@ -96,6 +98,7 @@ class DaskExecutor:
         url = storage_url_of(study)
         server = SampleServer(self.client, study)
         running: dict[Any, int] = {}  # future -> trial id
+        asked: set[int] = set()  # numbers of the trials this run asked
         beat = _InFlightHeartbeat(study, running) if study.heartbeat_interval else None
         error: BaseException | None = None
         slots, slots_at = self.slots(), time.monotonic()
@@ -103,8 +106,9 @@ class DaskExecutor:
             while True:
                 if time.monotonic() - slots_at > 1.0:
                     slots, slots_at = self.slots(), time.monotonic()
-                while error is None and len(running) < slots and claim():
+                while error is None and len(running) < slots and (claim() or _owes_retry(study, asked)):
                     trial = study.ask()
+                    asked.add(trial.number)
                     job = self._job(study, trial, url, server.name, catch)
                     future = self.client.submit(
                         run_trial_task, objective, job, pure=False, resources=self.resources,
@@ -162,6 +166,15 @@ class DaskExecutor:
             if not frozen.state.is_finished():  # failed before the objective ran (e.g. storage, unpickling)
                 frozen = fail_lost_trial(study, trial_id, f"the Dask task failed: {type(e).__name__}: {e}")
             return frozen, e
+
+
+def _owes_retry(study: "Study", asked: set[int]) -> bool:
+    """Whether a retry of a trial this run asked waits (its worker died): run it beyond n_trials."""
+    from pfnopt.records import TrialState
+
+    return any(
+        t.system_attrs.get("retried_from") in asked for t in study.get_trials(states=(TrialState.WAITING,))
+    )
 
 
 def storage_url_of(study: "Study") -> str:
