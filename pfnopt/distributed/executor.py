@@ -145,6 +145,13 @@ class DaskExecutor:
         space = space.subset([n for n in space if n not in trial._fixed])
         proposal = sampler.sample(study, frozen, space) if len(space) else {}
         seconds = time.perf_counter() - t0
+        sure = _always_suggested(study, space)
+        if sure:
+            # stored now, so the next ask's sampler sees this trial as a pending point at once
+            # (a worker may start it only later); the worker's suggest_* returns the stored values
+            study._storage.set_trial_params(
+                trial._trial_id, {n: proposal[n] for n in sure}, {n: space[n] for n in sure}
+            )
         return TrialJob(
             storage_url=url, study_name=study.study_name, trial_id=trial._trial_id, number=trial.number,
             fixed_params=dict(trial._fixed), proposal_space=space, proposal=proposal,
@@ -166,6 +173,20 @@ class DaskExecutor:
             if not frozen.state.is_finished():  # failed before the objective ran (e.g. storage, unpickling)
                 frozen = fail_lost_trial(study, trial_id, f"the Dask task failed: {type(e).__name__}: {e}")
             return frozen, e
+
+
+def _always_suggested(study: "Study", space: Any) -> list[str]:
+    """Names of ``space`` that every complete trial suggested (with that distribution).
+
+    Conditional parameters are not among them, so a trial never gets a stored parameter that its
+    objective does not suggest (unless the objective itself changed).
+    """
+    from pfnopt.records import TrialState
+
+    complete = study.get_trials(states=(TrialState.COMPLETE,))
+    if not complete:
+        return []
+    return [n for n, d in space.items() if all(t.distributions.get(n) == d for t in complete)]
 
 
 def _owes_retry(study: "Study", asked: set[int]) -> bool:

@@ -1,4 +1,4 @@
-"""Objectives the Dask tests run on workers (pickled by value: workers cannot import tests/)."""
+"""Objectives the Dask tests run on workers (which import this module by name)."""
 
 from __future__ import annotations
 
@@ -29,4 +29,10 @@ def hangs_first(trial):
         trial.set_user_attr("pid", os.getpid())
         time.sleep(60)
     time.sleep(0.05)
+    return x * x
+
+
+def slow(trial):
+    x = trial.suggest_float("x", -1.0, 1.0)
+    time.sleep(0.3)
     return x * x

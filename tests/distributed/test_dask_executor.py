@@ -27,7 +27,8 @@ class _DriverOnlySampler(RandomSampler):
         self.running_seen: list[int] = []
 
     def sample(self, study, trial, space):
-        self.running_seen.append(len(study.get_trials(states=(TrialState.RUNNING,))))
+        others = [t for t in study.get_trials(states=(TrialState.RUNNING,)) if t.number != trial.number]
+        self.running_seen.append(sum(1 for t in others if t.params))  # pending points: RUNNING, with params
         return super().sample(study, trial, space)
 
 
@@ -64,7 +65,7 @@ def test_trials_run_on_workers_and_the_driver_samples(dask_client, url, study_na
         if "y" in t.params:
             assert t.params["y"] == reference.sample(study, probe, SearchSpace({"y": Int(0, 5)}))["y"]
     assert any("y" in t.params for t in trials)
-    # with 2 slots, the sampler saw the other worker's trial as RUNNING (a pending point)
+    # with 2 slots, the sampler saw the other worker's trial as RUNNING with its params (a pending point)
     assert max(sampler.running_seen) >= 1
 
 
