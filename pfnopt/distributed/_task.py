@@ -89,8 +89,6 @@ def run_trial_task(objective: Any, job: TrialJob) -> FrozenTrial:
         lost_on = frozen.system_attrs[STARTED_ATTR]
         return fail_lost_trial(study, job.trial_id, f"the Dask worker {lost_on} running it was lost")
     storage.set_trial_attr(job.trial_id, STARTED_ATTR, _worker_address(), system=True)
-    if job.heartbeat_interval:
-        storage.record_heartbeat(job.trial_id)
     trial = Trial(study, frozen, job.fixed_params)
     trial._set_proposal(job.proposal_space, dict(job.proposal))
     trial.sampler_seconds = job.sampler_seconds

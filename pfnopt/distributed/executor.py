@@ -39,6 +39,10 @@ class DaskExecutor:
         resources: Dask resources each trial needs, e.g. ``{"GPU": 1}`` (workers started with
             ``dask worker ... --resources GPU=1``); None for none. The number of trials in flight
             is the number of slots these resources (or, without them, the worker threads) allow.
+        queued: trials kept waiting in Dask's queue beyond the free slots, so that a worker
+            that finishes starts its next trial at once while the driver asks the one after
+            (None: one per 8 slots, at least 1; 0: none). They are asked, so they are pending
+            points of the sampler like the running ones.
         sample_timeout: seconds a worker waits for the driver to sample a parameter that is not
             in its trial's proposal before failing the trial.
 
@@ -46,7 +50,13 @@ class DaskExecutor:
     or an absolute SQLite path on one machine).
     """
 
-    def __init__(self, client: Any, resources: Mapping[str, float] | None = None, sample_timeout: float = 300.0):
+    def __init__(
+        self,
+        client: Any,
+        resources: Mapping[str, float] | None = None,
+        queued: int | None = None,
+        sample_timeout: float = 300.0,
+    ):
         try:
             import distributed
         except ImportError:  # pragma: no cover (the extra is installed in CI)
@@ -63,7 +73,11 @@ class DaskExecutor:
                 )
         if isinstance(sample_timeout, bool) or not isinstance(sample_timeout, (int, float)) or not sample_timeout > 0:
             raise ParameterError(f"sample_timeout must be > 0 seconds, got {sample_timeout!r}")
+        if queued is not None and (isinstance(queued, bool) or not isinstance(queued, int) or queued < 0):
+            raise ParameterError(f"queued must be a non-negative integer or None, got {queued!r}")
         self.client = client
+        self._queued = queued
+        self._last_slots = 1
         self.resources = dict(resources) if resources else None
         self.sample_timeout = float(sample_timeout)
 
@@ -78,7 +92,15 @@ class DaskExecutor:
             else:
                 have = info.get("resources", {}) or {}
                 total += min(int(have.get(r, 0) // need) for r, need in self.resources.items())
-        return max(total, 1)
+        self._last_slots = max(total, 1)
+        return self._last_slots
+
+    @property
+    def queued(self) -> int:
+        """Trials kept in Dask's queue beyond the free slots (see the class docstring)."""
+        if self._queued is not None:
+            return self._queued
+        return max(1, self._last_slots // 8)
 
     # the loop -----------------------------------------------------------------------------------
     def run(
@@ -91,43 +113,46 @@ class DaskExecutor:
     ) -> None:
         """Called by ``study.optimize``: ``claim()`` says whether to start one more trial,
         ``finished(trial)`` runs the callbacks of a finished one."""
-        from distributed import wait
+        from distributed import as_completed
 
         from pfnopt.distributed._channel import SampleServer
 
         url = storage_url_of(study)
+        if not self.client.scheduler_info(n_workers=-1).get("workers"):
+            self.client.wait_for_workers(1)
         server = SampleServer(self.client, study)
         running: dict[Any, int] = {}  # future -> trial id
         asked: set[int] = set()  # numbers of the trials this run asked
+        sure = _AlwaysSuggested(study)
         beat = _InFlightHeartbeat(study, running) if study.heartbeat_interval else None
+        completions = as_completed(with_results=True, raise_errors=False)  # results fetched as they come
         error: BaseException | None = None
         slots, slots_at = self.slots(), time.monotonic()
         try:
             while True:
                 if time.monotonic() - slots_at > 1.0:
                     slots, slots_at = self.slots(), time.monotonic()
-                while error is None and len(running) < slots and (claim() or _owes_retry(study, asked)):
+                while (error is None and len(running) < slots + self.queued
+                       and (claim() or _owes_retry(study, asked))):
                     trial = study.ask()
                     asked.add(trial.number)
-                    job = self._job(study, trial, url, server.name, catch)
+                    job = self._job(study, trial, url, server.name, catch, sure)
                     future = self.client.submit(
                         run_trial_task, objective, job, pure=False, resources=self.resources,
                         key=f"pfnopt-trial-{trial.number}-{uuid.uuid4().hex[:8]}",
                     )
                     running[future] = trial._trial_id
+                    completions.add(future)
                 if not running:
                     break
-                try:  # wake up now and then: workers may have joined (more slots)
-                    done, _ = wait(list(running), timeout=1.0, return_when="FIRST_COMPLETED")
-                except TimeoutError:
-                    continue
-                for future in done:
+                for future, result in completions.next_batch(block=True):
                     trial_id = running.pop(future)
-                    frozen, exc = self._collect(study, future, trial_id)
+                    frozen, exc = self._collect(study, future, result, trial_id)
                     future.release()
                     if exc is not None and error is None:
                         error = exc  # like n_jobs: no new trials; the running ones finish first
                     if frozen is not None:
+                        sure.update(frozen)
                         finished(frozen)
         finally:
             if beat is not None:
@@ -136,21 +161,28 @@ class DaskExecutor:
         if error is not None:
             raise error
 
-    def _job(self, study: "Study", trial: "Trial", url: str, queue: str, catch: tuple) -> TrialJob:
+    def _job(self, study: "Study", trial: "Trial", url: str, queue: str, catch: tuple,
+             sure: "_AlwaysSuggested") -> TrialJob:
         """The trial's proposal, drawn here by the study's sampler, packed for the worker."""
+        from pfnopt.records import TrialState
+
         sampler = study.sampler
-        frozen = study._storage.get_trial(trial._trial_id)
+        frozen = FrozenTrial(  # what ask just stored (no read back): a RUNNING trial, maybe with fixed params
+            trial_id=trial._trial_id, number=trial.number, state=TrialState.RUNNING, params=trial.params,
+            distributions=trial.distributions, system_attrs={"fixed_params": dict(trial._fixed)} if trial._fixed else {},
+            datetime_start=trial.datetime_start,
+        )
         t0 = time.perf_counter()
         space = sampler.infer_space(study, frozen)
         space = space.subset([n for n in space if n not in trial._fixed])
         proposal = sampler.sample(study, frozen, space) if len(space) else {}
         seconds = time.perf_counter() - t0
-        sure = _always_suggested(study, space)
-        if sure:
+        names = sure.names(space)
+        if names:
             # stored now, so the next ask's sampler sees this trial as a pending point at once
             # (a worker may start it only later); the worker's suggest_* returns the stored values
             study._storage.set_trial_params(
-                trial._trial_id, {n: proposal[n] for n in sure}, {n: space[n] for n in sure}
+                trial._trial_id, {n: proposal[n] for n in names}, {n: space[n] for n in names}
             )
         return TrialJob(
             storage_url=url, study_name=study.study_name, trial_id=trial._trial_id, number=trial.number,
@@ -160,33 +192,53 @@ class DaskExecutor:
             max_retry=study.max_retry, catch=catch, sample_queue=queue, sample_timeout=self.sample_timeout,
         )
 
-    def _collect(self, study: "Study", future: Any, trial_id: int) -> tuple[FrozenTrial | None, BaseException | None]:
+    def _collect(
+        self, study: "Study", future: Any, result: Any, trial_id: int
+    ) -> tuple[FrozenTrial | None, BaseException | None]:
         """The finished trial of a done task, and the objective's error to re-raise (if any)."""
         from distributed import KilledWorker
 
-        try:
-            return future.result(), None
-        except KilledWorker as e:  # Dask gave up after the trial's workers kept dying
-            return fail_lost_trial(study, trial_id, f"the Dask workers running it were lost ({e})"), None
-        except Exception as e:
-            frozen = study._storage.get_trial(trial_id)
-            if not frozen.state.is_finished():  # failed before the objective ran (e.g. storage, unpickling)
-                frozen = fail_lost_trial(study, trial_id, f"the Dask task failed: {type(e).__name__}: {e}")
-            return frozen, e
+        if future.status == "finished":
+            return result, None
+        exc = future.exception() if future.status == "error" else None
+        if exc is None or isinstance(exc, KilledWorker):  # cancelled, or Dask gave up on dying workers
+            return fail_lost_trial(study, trial_id, f"the Dask workers running it were lost ({exc!r})"), None
+        frozen = study._storage.get_trial(trial_id)
+        if not frozen.state.is_finished():  # failed before the objective ran (e.g. storage, unpickling)
+            frozen = fail_lost_trial(study, trial_id, f"the Dask task failed: {type(exc).__name__}: {exc}")
+        return frozen, exc
 
 
-def _always_suggested(study: "Study", space: Any) -> list[str]:
-    """Names of ``space`` that every complete trial suggested (with that distribution).
+class _AlwaysSuggested:
+    """The parameters (name and distribution) that every complete trial of the study suggested.
 
-    Conditional parameters are not among them, so a trial never gets a stored parameter that its
-    objective does not suggest (unless the objective itself changed).
+    Read once from the storage, then narrowed with each trial this run sees finish, so the driver
+    asks without re-reading the study. Conditional parameters drop out at the first complete trial
+    without them, so a trial never gets a stored parameter its objective does not suggest (unless
+    the objective itself changed).
     """
-    from pfnopt.records import TrialState
 
-    complete = study.get_trials(states=(TrialState.COMPLETE,))
-    if not complete:
-        return []
-    return [n for n, d in space.items() if all(t.distributions.get(n) == d for t in complete)]
+    def __init__(self, study: "Study"):
+        from pfnopt.records import TrialState
+
+        self._dists: dict[str, Any] | None = None
+        for t in study.get_trials(states=(TrialState.COMPLETE,)):
+            self.update(t)
+
+    def update(self, trial: FrozenTrial) -> None:
+        from pfnopt.records import TrialState
+
+        if trial.state != TrialState.COMPLETE:
+            return
+        if self._dists is None:
+            self._dists = dict(trial.distributions)
+        else:
+            self._dists = {n: d for n, d in self._dists.items() if trial.distributions.get(n) == d}
+
+    def names(self, space: Any) -> list[str]:
+        if self._dists is None:
+            return []
+        return [n for n, d in space.items() if self._dists.get(n) == d]
 
 
 def _owes_retry(study: "Study", asked: set[int]) -> bool:
