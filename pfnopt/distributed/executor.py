@@ -16,6 +16,8 @@ import os
 import threading
 import time
 import uuid
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_futures
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from pfnopt.distributed._lost import fail_lost_trial
@@ -43,6 +45,10 @@ class DaskExecutor:
             that finishes starts its next trial at once while the driver asks the one after
             (None: one per 8 slots, at least 1; 0: none). They are asked, so they are pending
             points of the sampler like the running ones.
+        ask_threads: driver threads that ask (sampler and storage) concurrently, so that a
+            slow ask (a database round trip, a model's suggestion) does not leave slots idle;
+            concurrent asks see each other's trials as pending once their params are stored,
+            like the threads of ``optimize(n_jobs=...)``.
         sample_timeout: seconds a worker waits for the driver to sample a parameter that is not
             in its trial's proposal before failing the trial.
 
@@ -55,6 +61,7 @@ class DaskExecutor:
         client: Any,
         resources: Mapping[str, float] | None = None,
         queued: int | None = None,
+        ask_threads: int = 4,
         sample_timeout: float = 300.0,
     ):
         try:
@@ -75,7 +82,10 @@ class DaskExecutor:
             raise ParameterError(f"sample_timeout must be > 0 seconds, got {sample_timeout!r}")
         if queued is not None and (isinstance(queued, bool) or not isinstance(queued, int) or queued < 0):
             raise ParameterError(f"queued must be a non-negative integer or None, got {queued!r}")
+        if isinstance(ask_threads, bool) or not isinstance(ask_threads, int) or ask_threads < 1:
+            raise ParameterError(f"ask_threads must be a positive integer, got {ask_threads!r}")
         self.client = client
+        self.ask_threads = ask_threads
         self._queued = queued
         self._last_slots = 1
         self.resources = dict(resources) if resources else None
@@ -121,32 +131,59 @@ class DaskExecutor:
         if not self.client.scheduler_info(n_workers=-1).get("workers"):
             self.client.wait_for_workers(1)
         server = SampleServer(self.client, study)
-        running: dict[Any, int] = {}  # future -> trial id
+        running: dict[Any, int] = {}  # Dask future -> trial id
+        lock = threading.Lock()  # guards running and asked (the askers add to them)
         asked: set[int] = set()  # numbers of the trials this run asked
         sure = _AlwaysSuggested(study)
-        beat = _InFlightHeartbeat(study, running) if study.heartbeat_interval else None
+        beat = _InFlightHeartbeat(study, running, lock) if study.heartbeat_interval else None
         completions = as_completed(with_results=True, raise_errors=False)  # results fetched as they come
+        askers = ThreadPoolExecutor(max_workers=self.ask_threads, thread_name_prefix="pfnopt-ask")
+        asking: set[Future] = set()
         error: BaseException | None = None
         slots, slots_at = self.slots(), time.monotonic()
+
+        def ask_and_submit() -> None:
+            trial = study.ask()
+            with lock:
+                asked.add(trial.number)
+            job = self._job(study, trial, url, server.name, catch, sure)
+            future = self.client.submit(
+                run_trial_task, objective, job, pure=False, resources=self.resources,
+                key=f"pfnopt-trial-{trial.number}-{uuid.uuid4().hex[:8]}",
+            )
+            with lock:
+                running[future] = trial._trial_id
+            completions.add(future)
+
+        def more() -> bool:
+            with lock:
+                in_flight = len(running) + len(asking)
+                done_asking = set(asked)
+            if in_flight >= slots + self.queued:
+                return False
+            # a retry is asked for only with no ask in progress, which may be claiming it right now
+            return claim() or (not asking and _owes_retry(study, done_asking))
+
         try:
             while True:
+                for f in [f for f in asking if f.done()]:
+                    asking.discard(f)
+                    if f.exception() is not None and error is None:
+                        error = f.exception()  # e.g. the storage failed: stop asking, let the rest finish
                 if time.monotonic() - slots_at > 1.0:
                     slots, slots_at = self.slots(), time.monotonic()
-                while (error is None and len(running) < slots + self.queued
-                       and (claim() or _owes_retry(study, asked))):
-                    trial = study.ask()
-                    asked.add(trial.number)
-                    job = self._job(study, trial, url, server.name, catch, sure)
-                    future = self.client.submit(
-                        run_trial_task, objective, job, pure=False, resources=self.resources,
-                        key=f"pfnopt-trial-{trial.number}-{uuid.uuid4().hex[:8]}",
-                    )
-                    running[future] = trial._trial_id
-                    completions.add(future)
-                if not running:
-                    break
+                while error is None and more():
+                    asking.add(askers.submit(ask_and_submit))
+                with lock:
+                    has_running = bool(running)
+                if not has_running:
+                    if not asking:
+                        break
+                    wait_futures(asking, return_when=FIRST_COMPLETED)
+                    continue
                 for future, result in completions.next_batch(block=True):
-                    trial_id = running.pop(future)
+                    with lock:
+                        trial_id = running.pop(future)
                     frozen, exc = self._collect(study, future, result, trial_id)
                     future.release()
                     if exc is not None and error is None:
@@ -155,6 +192,7 @@ class DaskExecutor:
                         sure.update(frozen)
                         finished(frozen)
         finally:
+            askers.shutdown(wait=True)
             if beat is not None:
                 beat.stop()
             server.close()
@@ -273,8 +311,8 @@ def absolute_sqlite_url(url: str) -> str:
 class _InFlightHeartbeat:
     """Beats for every trial in ``running`` (the driver's in-flight futures) every interval."""
 
-    def __init__(self, study: "Study", running: Mapping[Any, int]):
-        self._study, self._running = study, running
+    def __init__(self, study: "Study", running: Mapping[Any, int], lock: threading.Lock):
+        self._study, self._running, self._lock = study, running, lock
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="pfnopt-dask-heartbeat", daemon=True)
         self._thread.start()
@@ -282,7 +320,9 @@ class _InFlightHeartbeat:
     def _run(self) -> None:
         while not self._stop.wait(self._study.heartbeat_interval):
             try:
-                for trial_id in tuple(self._running.values()):
+                with self._lock:
+                    trial_ids = tuple(self._running.values())
+                for trial_id in trial_ids:
                     self._study._storage.record_heartbeat(trial_id)
             except Exception:  # a missed beat is retried at the next interval
                 pass

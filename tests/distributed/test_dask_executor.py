@@ -48,11 +48,12 @@ def test_trials_run_on_workers_and_the_driver_samples(dask_client, url, study_na
                    callbacks=[lambda s, t: told.append(t)])
 
     trials = study.get_trials()
-    assert [t.number for t in trials] == list(range(8))
-    assert all(t.state == TrialState.COMPLETE for t in trials)
+    summary = [(t.number, t.state.name, t.system_attrs.get("fail_reason")) for t in trials]
+    assert [t.number for t in trials] == list(range(8)), summary
+    assert all(t.state == TrialState.COMPLETE for t in trials), summary
     assert sorted(t.number for t in told) == list(range(8))  # each finished trial reached the callbacks once
     workers = {t.system_attrs["dask_worker"] for t in trials}
-    assert len(workers) == 2 and all(w.startswith("tcp://127.0.0.1:") for w in workers)
+    assert len(workers) == 2 and all(w.startswith("tcp://127.0.0.1:") for w in workers), workers
     for t in trials:
         assert t.values[0] == pytest.approx(t.params["x"] ** 2 + t.params.get("y", 0))
         assert t.system_attrs["sampler_seconds"] >= 0
@@ -66,7 +67,7 @@ def test_trials_run_on_workers_and_the_driver_samples(dask_client, url, study_na
             assert t.params["y"] == reference.sample(study, probe, SearchSpace({"y": Int(0, 5)}))["y"]
     assert any("y" in t.params for t in trials)
     # with 2 slots, the sampler saw the other worker's trial as RUNNING with its params (a pending point)
-    assert max(sampler.running_seen) >= 1
+    assert max(sampler.running_seen) >= 1, sampler.running_seen
 
 
 def test_objective_errors_fail_the_trial_caught_or_raised(dask_client, tmp_path, study_name):
