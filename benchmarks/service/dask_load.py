@@ -53,6 +53,18 @@ def objective(trial):
     return x * x + y * y
 
 
+def _cpu_seconds() -> float:
+    """User + system CPU seconds of the calling process (run on each worker and the scheduler)."""
+    import resource
+
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def _cluster_cpu(client) -> float:
+    return sum(client.run(_cpu_seconds).values()) + client.run_on_scheduler(_cpu_seconds)
+
+
 def _load() -> str:
     one, five, fifteen = os.getloadavg()
     return f"{one:.2f} / {five:.2f} / {fifteen:.2f} (1 / 5 / 15 min) on {os.cpu_count()} CPUs"
@@ -136,10 +148,14 @@ def main() -> None:
     told = collections.Counter()
     killer = Killer(client, study, args.kill, args.trials)
     killer.start()
+    cluster_cpu0, driver_cpu0 = _cluster_cpu(client), time.process_time()
     t0 = time.perf_counter()
     study.optimize(objective, n_trials=args.trials, executor=pfnopt.DaskExecutor(client),
                    callbacks=[lambda s, t: told.update([t.number])], show_progress_bar=False)
     wall = time.perf_counter() - t0
+    driver_cpu = time.process_time() - driver_cpu0
+    # killed workers' CPU is lost with them and their restarts start from 0: a lower bound then
+    cluster_cpu = max(_cluster_cpu(client) - cluster_cpu0, 0.0)
     killer.stop.set()
     killer.join()
     load_after = _load()
@@ -196,6 +212,8 @@ Set-up: LocalCluster of {args.workers} worker processes x 1 thread (nannies), st
 | steady state (middle 80% of completions) | {steady:.1f} trials/s ({steady / ideal:.1%} of ideal) |
 | driver time in the sampler (sum of sampler_seconds) | {sampler_s:.2f} s = {sampler_s / wall:.1%} of the wall time |
 | driver time in study.ask (storage: claim + create) | {ask_seconds:.2f} s = {ask_seconds / wall:.1%} of the wall time |
+| CPU of the driver process | {driver_cpu:.1f} s = {1e3 * driver_cpu / max(len(told), 1):.1f} ms per trial |
+| CPU of the Dask workers + scheduler (a lower bound with kills) | {cluster_cpu:.1f} s = {1e3 * cluster_cpu / max(len(told), 1):.1f} ms per trial |
 | lost (unfinished, failed without retry, never told) | {lost} ({len(unfinished)} / {len(lost_unretried)} / {len(never_told)}) |
 | duplicate trial numbers | {duplicates} |
 | trials told twice (callbacks) | {told_twice} |
