@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 from pfnopt.visualization._common import (
     DEFAULT_TARGET_NAME,
-    INFEASIBLE_COLOR,
     INFEASIBLE_NAME,
     Axis,
     Target,
@@ -39,7 +38,8 @@ def _numeric_axis(fig: Any, axis: Axis, row: int, col: int, which: str) -> None:
 
 def _markers(go: Any, panel: PairPanel, feasible: bool, color: Any, first: bool) -> Any:
     keep = [k for k, f in enumerate(panel.feasible) if f == feasible]
-    marker = {"color": color(keep) if feasible else INFEASIBLE_COLOR, "line": {"width": 1, "color": "Grey"}}
+    marker = ({"color": color(keep), "line": {"width": 1, "color": "Grey"}} if feasible
+              else {"color": "grey", "symbol": "x"})
     return go.Scatter(x=[panel.x[k] for k in keep], y=[panel.y[k] for k in keep], mode="markers",
                       name="Feasible Trial" if feasible else INFEASIBLE_NAME, marker=marker,
                       text=[f"Trial {panel.numbers[k]}" for k in keep], showlegend=first and not feasible)

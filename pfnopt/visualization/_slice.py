@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 from pfnopt.visualization._common import (
     DEFAULT_TARGET_NAME,
-    INFEASIBLE_COLOR,
     INFEASIBLE_NAME,
     Axis,
     Target,
@@ -92,7 +91,7 @@ def plot_slice(
         if panel.infeasible_x:
             fig.add_trace(go.Scatter(x=panel.infeasible_x, y=panel.infeasible_y, mode="markers",
                                      name=INFEASIBLE_NAME, showlegend=k == 1,
-                                     marker={"color": INFEASIBLE_COLOR}), row=1, col=k)
+                                     marker={"color": "grey", "symbol": "x"}), row=1, col=k)
         apply_axis(fig, panel.axis, 1, k)
     fig.update_yaxes(title_text=target_name, row=1, col=1)
     fig.update_layout(title="Slice Plot")
