@@ -179,6 +179,14 @@ class Axis:
         lo, hi = float(self.distribution.low), float(self.distribution.high)
         return (math.log10(lo), math.log10(hi)) if self.log else (lo, hi)
 
+    def padded_range(self, pad: float = 0.04) -> tuple[float, float]:
+        """The numeric range widened a little, so markers on the bounds are drawn whole."""
+        lo, hi = self.numeric_range()
+        if self.categorical:
+            return lo, hi
+        margin = pad * (hi - lo) if hi > lo else 0.5
+        return lo - margin, hi + margin
+
 
 def axes_for(params: Sequence[str], space: dict[str, Distribution]) -> list[Axis]:
     return [Axis(n, space[n]) for n in params]

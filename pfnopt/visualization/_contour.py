@@ -29,7 +29,7 @@ def layout_cells(n: int) -> list[tuple[int, int, int, int]]:
 
 def _numeric_axis(fig: Any, axis: Axis, row: int, col: int, which: str) -> None:
     update = fig.update_xaxes if which == "x" else fig.update_yaxes
-    kwargs: dict[str, Any] = {"title_text": axis.name, "row": row, "col": col, "range": list(axis.numeric_range())}
+    kwargs: dict[str, Any] = {"title_text": axis.name, "row": row, "col": col, "range": list(axis.padded_range())}
     ticks = axis.ticks()
     if ticks is not None:
         kwargs["tickvals"], kwargs["ticktext"] = ticks

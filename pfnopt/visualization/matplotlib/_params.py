@@ -106,7 +106,7 @@ def plot_slice(
 
 def _numeric_axes(ax: "Axes", p: PairPanel) -> None:
     for axis, which in ((p.x_axis, "x"), (p.y_axis, "y")):
-        lo, hi = axis.numeric_range()
+        lo, hi = axis.padded_range()
         (ax.set_xlim if which == "x" else ax.set_ylim)(lo, hi)
         ticks = axis.ticks()
         if ticks is not None:
@@ -143,15 +143,20 @@ def plot_contour(
     target_name = check_target_name(target_name)
     axes, panels = pair_info(study, params, target, contour=True)
     fig, axs = _pair_grid(len(axes), "Contour Plot")
+    # one colour scale for every panel, so that equal colours mean equal values across the matrix
+    zs = [z for p in panels.values() if p.grid_z is not None for row in p.grid_z for z in row]
+    levels = np.linspace(min(zs), max(zs) + 1e-12, 16) if zs else 15
+    cs = None
     for i, j, row, col in layout_cells(len(axes)):
         p, ax = panels[(i, j)], axs[row - 1][col - 1]
         if p.grid_z is not None:
-            cs = ax.contourf(p.grid_x, p.grid_y, p.grid_z, levels=15, cmap="Blues_r")
-            fig.colorbar(cs, ax=ax, label=target_name)
+            cs = ax.contourf(p.grid_x, p.grid_y, p.grid_z, levels=levels, cmap="Blues_r")
         good = [k for k, f in enumerate(p.feasible) if f]
         ax.scatter([p.x[k] for k in good], [p.y[k] for k in good], color="black", s=12)
         _infeasible(ax, p)
         _numeric_axes(ax, p)
+    if cs is not None:
+        fig.colorbar(cs, ax=axs.ravel().tolist(), label=target_name)
     return axs[0][0] if len(axes) == 2 else axs
 
 
@@ -171,7 +176,7 @@ def plot_rank(
         good = [k for k, f in enumerate(p.feasible) if f]
         sc = ax.scatter([p.x[k] for k in good], [p.y[k] for k in good], c=[p.rank[k] for k in good],
                         cmap="RdYlBu_r", vmin=0.0, vmax=1.0, edgecolors="grey", s=22)
-        fig.colorbar(sc, ax=ax, label=f"Rank of {target_name}")
         _infeasible(ax, p)
         _numeric_axes(ax, p)
+    fig.colorbar(sc, ax=axs.ravel().tolist(), label=f"Rank of {target_name}")
     return axs[0][0] if len(axes) == 2 else axs
