@@ -35,9 +35,14 @@ def as_studies(study: "Study | Sequence[Study]") -> list["Study"]:
     studies = list(study) if isinstance(study, (list, tuple)) else [study]
     if not studies:
         raise ParameterError("study must be a pfnopt Study or a non-empty list of them, got an empty list")
+    from pfnopt.study import Study
+
     for s in studies:
-        if not (hasattr(s, "get_trials") and hasattr(s, "directions") and hasattr(s, "study_name")):
-            raise ParameterError(f"expected a pfnopt Study (from pfnopt.create_study / load_study), got {s!r}")
+        if not isinstance(s, Study):
+            hint = " (an Optuna study: use optuna.visualization)" if type(s).__module__.startswith("optuna") else ""
+            raise ParameterError(
+                f"expected a pfnopt Study (from pfnopt.create_study / load_study), got {s!r}{hint}"
+            )
     return studies
 
 
