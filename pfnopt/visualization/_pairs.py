@@ -95,7 +95,8 @@ def pair_info(
     names = check_params(params, space, study.study_name)
     if len(names) < 2:
         raise PlotError(
-            f"this plot needs at least two parameters, got {names!r} (study {study.study_name!r}); "
+            f"this plot needs at least two parameters, got {names!r} from the complete trials of study "
+            f"{study.study_name!r}; "
             f"use plot_slice for one"
         )
     axes = axes_for(names, space)

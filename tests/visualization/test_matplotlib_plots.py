@@ -164,3 +164,16 @@ def test_errors_match_plotly(constrained_study, multi_study):
         mv.plot_optimization_history(multi_study)
     with pytest.raises(PfnoptError, match="at least two parameters"):
         mv.plot_rank(constrained_study, params=["x"])
+
+
+@pytest.mark.parametrize("name", [n for n in mv.__all__ if n.startswith("plot_") and n != "plot_pareto_front"])
+def test_a_study_without_complete_trials_draws_empty_or_says_why(name):
+    study = pfnopt.create_study(sampler="random")
+    study.tell(study.ask({"x": pfnopt.Float(0, 1)}), state="fail")
+    try:
+        out = getattr(mv, name)(study)
+    except PfnoptError as e:
+        assert "study" in str(e)
+        return
+    ax = out.flat[0] if isinstance(out, np.ndarray) else out
+    assert renders(ax)

@@ -324,3 +324,22 @@ def test_other_bad_input(constrained_study):
         plot_timeline(constrained_study, n_recent_trials=0)
     with pytest.raises(PfnoptError, match="returned 'bad' for trial"):
         plot_slice(constrained_study, target=lambda t: "bad")
+
+
+ALL_PLOTS = [plot_optimization_history, plot_intermediate_values, plot_parallel_coordinate, plot_contour,
+             plot_slice, plot_param_importances, plot_edf, plot_timeline, plot_rank]
+
+
+@pytest.mark.parametrize("plot", ALL_PLOTS, ids=lambda f: f.__name__)
+def test_a_study_without_complete_trials_draws_empty_or_says_why(plot):
+    import plotly.graph_objects as go
+
+    study = pfnopt.create_study(sampler="random")
+    study.tell(study.ask({"x": pfnopt.Float(0, 1)}), state="fail")
+    try:
+        fig = plot(study)
+    except PfnoptError as e:  # contour / rank (no parameters) and importances (no complete trial)
+        assert "study" in str(e)
+        return
+    assert isinstance(fig, go.Figure)
+    assert all(len(getattr(tr, "x", None) or []) == 0 for tr in fig.data if tr.type == "scatter")
