@@ -24,6 +24,7 @@ INFEASIBLE_NAME = "Infeasible Trial"
 INFEASIBLE_COLOR = "#cccccc"
 BEST_COLOR = "#d62728"
 DEFAULT_TARGET_NAME = "Objective Value"
+LEGEND_ABOVE = {"orientation": "h", "x": 1.0, "xanchor": "right", "y": 1.02, "yanchor": "bottom"}  # clear of colorbars
 
 
 class PlotError(ParameterError):

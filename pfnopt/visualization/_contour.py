@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 from pfnopt.visualization._common import (
     DEFAULT_TARGET_NAME,
     INFEASIBLE_NAME,
+    LEGEND_ABOVE,
     Axis,
     Target,
     check_target_name,
@@ -64,19 +65,24 @@ def plot_contour(
     target_name = check_target_name(target_name)
     axes, panels = pair_info(study, params, target, contour=True)
     fig = _figure(len(axes))
+    # one colour scale and one set of levels for every panel, so equal colours mean equal values
+    zs = [z for p in panels.values() if p.grid_z is not None for r in p.grid_z for z in r]
+    zmin, zmax = (min(zs), max(zs)) if zs else (0.0, 1.0)
+    levels = {"start": zmin, "end": zmax, "size": (zmax - zmin) / 15 or 1.0, "coloring": "heatmap"}
     for k, (i, j, row, col) in enumerate(layout_cells(len(axes))):
         p = panels[(i, j)]
         if p.grid_z is not None:
-            fig.add_trace(go.Contour(x=p.grid_x, y=p.grid_y, z=p.grid_z, colorscale="Blues",
-                                     reversescale=True, connectgaps=True, showscale=k == 0,
-                                     colorbar={"title": {"text": target_name}}, contours_coloring="heatmap"),
+            fig.add_trace(go.Contour(x=p.grid_x, y=p.grid_y, z=p.grid_z, colorscale="Blues", reversescale=True,
+                                     zmin=zmin, zmax=zmax, autocontour=False, contours=levels,
+                                     line={"width": 0.3}, connectgaps=True, showscale=k == 0,
+                                     colorbar={"title": {"text": target_name}}),
                           row=row, col=col)
         fig.add_trace(_markers(go, p, True, lambda keep: "black", False), row=row, col=col)
         if not all(p.feasible):
             fig.add_trace(_markers(go, p, False, None, k == 0), row=row, col=col)
         _numeric_axis(fig, p.x_axis, row, col, "x")
         _numeric_axis(fig, p.y_axis, row, col, "y")
-    fig.update_layout(title="Contour Plot")
+    fig.update_layout(title="Contour Plot", legend=LEGEND_ABOVE)
     return fig
 
 
@@ -103,5 +109,5 @@ def plot_rank(
             fig.add_trace(_markers(go, p, False, None, k == 0), row=row, col=col)
         _numeric_axis(fig, p.x_axis, row, col, "x")
         _numeric_axis(fig, p.y_axis, row, col, "y")
-    fig.update_layout(title="Rank Plot")
+    fig.update_layout(title="Rank Plot", legend=LEGEND_ABOVE)
     return fig

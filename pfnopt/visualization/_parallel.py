@@ -15,6 +15,7 @@ from pfnopt.visualization._common import (
     check_target_name,
     complete_points,
     has_constraints,
+    minimizes,
     param_space,
     plotly_go,
     resolve_target,
@@ -41,6 +42,7 @@ class ParallelInfo:
     target: list[float]
     feasible: list[bool]
     dimensions: list[Dimension]  # target first, then the params, then "Feasible" when constrained
+    low_is_best: bool  # colour the best lines darkest: low values when minimising (or for a custom target)
 
 
 def _param_dimension(axis: Axis, raw: list) -> Dimension:
@@ -60,7 +62,8 @@ def parallel_info(study: "Study", params: Sequence[str] | None, target: Target |
     feasible = [p.feasible for p in points]
     if has_constraints([p.trial for p in points]):
         dims.append(Dimension("Feasible", [1.0 if f else 0.0 for f in feasible], ([0.0, 1.0], ["no", "yes"])))
-    return ParallelInfo([p.number for p in points], [p.value for p in points], feasible, dims)
+    low_is_best = target is not None or minimizes(study)
+    return ParallelInfo([p.number for p in points], [p.value for p in points], feasible, dims, low_is_best)
 
 
 def plot_parallel_coordinate(
@@ -86,7 +89,7 @@ def plot_parallel_coordinate(
         if d.ticks is not None:
             spec["tickvals"], spec["ticktext"] = d.ticks
         dims.append(spec)
-    line = {"color": info.target, "colorscale": "Blues", "showscale": True,
+    line = {"color": info.target, "colorscale": "Blues", "reversescale": info.low_is_best, "showscale": True,
             "colorbar": {"title": {"text": target_name}}}
     fig = go.Figure(go.Parcoords(dimensions=dims, line=line))
     fig.update_layout(title="Parallel Coordinate Plot")

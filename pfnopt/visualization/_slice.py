@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 from pfnopt.visualization._common import (
     DEFAULT_TARGET_NAME,
     INFEASIBLE_NAME,
+    LEGEND_ABOVE,
     Axis,
     Target,
     axes_for,
@@ -94,5 +95,5 @@ def plot_slice(
                                      marker={"color": "grey", "symbol": "x"}), row=1, col=k)
         apply_axis(fig, panel.axis, 1, k)
     fig.update_yaxes(title_text=target_name, row=1, col=1)
-    fig.update_layout(title="Slice Plot")
+    fig.update_layout(title="Slice Plot", legend=LEGEND_ABOVE)
     return fig

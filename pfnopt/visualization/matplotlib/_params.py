@@ -49,6 +49,8 @@ def plot_parallel_coordinate(
     cmap = colormaps["Blues"]
     t = np.asarray(info.target)
     norm = (t - t.min()) / (np.ptp(t) or 1.0) if t.size else t
+    if info.low_is_best:
+        norm = 1.0 - norm  # the best trials darkest
     xs = np.arange(len(info.dimensions))
     for k in range(len(info.numbers)):
         style = {"color": cmap(0.25 + 0.75 * norm[k])} if info.feasible[k] else {"color": INFEASIBLE_COLOR, "ls": "--"}
