@@ -33,7 +33,6 @@ __all__ = [
 
 def get_param_importances(
     study: "Study",
-    *,
     evaluator: BaseImportanceEvaluator | None = None,
     params: Sequence[str] | None = None,
     target: Target | None = None,

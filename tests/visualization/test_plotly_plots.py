@@ -122,13 +122,15 @@ def test_parallel_coordinate_dimensions(constrained_study):
     assert list(dims["kind"].ticktext) == ["a", "b", "c"]
     assert list(dims["kind"].values) == [["a", "b", "c"].index(t.params["kind"]) for t in trials]
     assert list(dims["Feasible"].values) == [1.0 if t.feasible else 0.0 for t in trials]
+    assert pc.line.reversescale is True  # minimised: the lowest (best) values darkest
     sub = plot_parallel_coordinate(constrained_study, params=["x", "n"])
     assert [d.label for d in sub.data[0].dimensions] == ["Objective Value", "x", "n", "Feasible"]
 
 
 def test_parallel_coordinate_without_constraints_has_no_feasible_axis(plain_study):
-    labels = [d.label for d in plot_parallel_coordinate(plain_study).data[0].dimensions]
-    assert "Feasible" not in labels
+    pc = plot_parallel_coordinate(plain_study).data[0]
+    assert "Feasible" not in [d.label for d in pc.dimensions]
+    assert pc.line.reversescale is False  # maximised: the highest values darkest
 
 
 # slice -----------------------------------------------------------------------------------------
