@@ -23,6 +23,8 @@ if TYPE_CHECKING:  # pragma: no cover
 def layout_cells(n: int) -> list[tuple[int, int, int, int]]:
     """``(i, j, row, col)`` for each drawn panel: one panel for two parameters (x = first,
     y = second), else an n x n matrix without its diagonal."""
+    if n == 1:  # a rank plot of one parameter
+        return [(0, 0, 1, 1)]
     if n == 2:
         return [(1, 0, 1, 1)]
     return [(i, j, i + 1, j + 1) for i in range(n) for j in range(n) if i != j]
@@ -94,10 +96,10 @@ def plot_rank(
     target_name: str = DEFAULT_TARGET_NAME,
 ):
     """Each pair of parameters as a scatter coloured by the trial's rank (0 = best, 1 = worst, over
-    all complete trials); infeasible trials grey. Returns a ``plotly.graph_objects.Figure``."""
+    all complete trials; one parameter: against the target); infeasible trials are grey crosses. Returns a ``plotly.graph_objects.Figure``."""
     go = plotly_go()
     target_name = check_target_name(target_name)
-    axes, panels = pair_info(study, params, target, contour=False)
+    axes, panels = pair_info(study, params, target, contour=False, target_name=target_name)
     fig = _figure(len(axes))
     for k, (i, j, row, col) in enumerate(layout_cells(len(axes))):
         p = panels[(i, j)]

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
+from pfnopt.space import Float
 from pfnopt.visualization._common import (
     Axis,
     PlotError,
@@ -86,21 +87,32 @@ def interpolate(x: list[float], y: list[float], z: list[float], gx: np.ndarray, 
 
 
 def pair_info(
-    study: "Study", params: Sequence[str] | None, target: Target | None, contour: bool
+    study: "Study", params: Sequence[str] | None, target: Target | None, contour: bool,
+    target_name: str = "Objective Value",
 ) -> tuple[list[Axis], dict[tuple[int, int], PairPanel]]:
-    """The axes, and a panel for each ordered pair ``(i, j)`` (x = axes[j], y = axes[i]), i != j."""
+    """The axes, and a panel for each ordered pair ``(i, j)`` (x = axes[j], y = axes[i]), i != j.
+
+    A rank plot of one parameter has the single panel ``(0, 0)``: the parameter against the target.
+    """
     study = check_study(study)
     points = complete_points(study, resolve_target(study, target))
     space = param_space([p.trial for p in points])
     names = check_params(params, space, study.study_name)
+    minimize = target is not None or minimizes(study)
+    if len(names) == 1 and not contour:
+        xa = axes_for(names, space)[0]
+        pts = with_params(points, names)
+        vals = [p.value for p in pts]
+        ya = Axis(target_name, Float(min(vals), max(vals)) if vals else Float(0.0, 1.0))
+        panel = PairPanel(xa, ya, [p.number for p in pts], [xa.numeric(p.trial.params[xa.name]) for p in pts],
+                          vals, vals, [p.feasible for p in pts], _ranks(vals, minimize))
+        return [xa], {(0, 0): panel}
     if len(names) < 2:
         raise PlotError(
-            f"this plot needs at least two parameters, got {names!r} from the complete trials of study "
-            f"{study.study_name!r}; "
-            f"use plot_slice for one"
+            f"this plot needs at least {1 if not contour else 2} parameter(s), got {names!r} from the complete "
+            f"trials of study {study.study_name!r}" + ("; use plot_slice for one" if contour else "")
         )
     axes = axes_for(names, space)
-    minimize = target is not None or minimizes(study)
     panels = {}
     for i, ya in enumerate(axes):
         for j, xa in enumerate(axes):

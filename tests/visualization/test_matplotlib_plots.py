@@ -162,8 +162,8 @@ def test_errors_match_plotly(constrained_study, multi_study):
         mv.plot_slice(constrained_study, params=["depth"])
     with pytest.raises(PfnoptError, match="2 objectives"):
         mv.plot_optimization_history(multi_study)
-    with pytest.raises(PfnoptError, match="at least two parameters"):
-        mv.plot_rank(constrained_study, params=["x"])
+    with pytest.raises(PfnoptError, match="at least 2 parameter"):
+        mv.plot_contour(constrained_study, params=["x"])
 
 
 @pytest.mark.parametrize("name", [n for n in mv.__all__ if n.startswith("plot_") and n != "plot_pareto_front"])
@@ -176,4 +176,10 @@ def test_a_study_without_complete_trials_draws_empty_or_says_why(name):
         assert "study" in str(e)
         return
     ax = out.flat[0] if isinstance(out, np.ndarray) else out
+    assert renders(ax)
+
+
+def test_rank_of_one_parameter(constrained_study):
+    ax = mv.plot_rank(constrained_study, params=["n"])
+    assert ax.get_xlabel() == "n" and ax.get_ylabel() == "Objective Value"
     assert renders(ax)

@@ -316,7 +316,7 @@ def test_multi_objective_needs_target(plot, multi_study):
 
 
 def test_other_bad_input(constrained_study):
-    with pytest.raises(PlotError, match="at least two parameters"):
+    with pytest.raises(PlotError, match="at least 2 parameter"):
         plot_contour(constrained_study, params=["x"])
     with pytest.raises(PfnoptError, match="target_name must be a string"):
         plot_slice(constrained_study, target_name=3)
@@ -345,3 +345,12 @@ def test_a_study_without_complete_trials_draws_empty_or_says_why(plot):
         return
     assert isinstance(fig, go.Figure)
     assert all(len(getattr(tr, "x", None) or []) == 0 for tr in fig.data if tr.type == "scatter")
+
+
+def test_rank_of_one_parameter_plots_it_against_the_target(constrained_study):
+    fig = plot_rank(constrained_study, params=["x"], target_name="Cost")
+    good = by_name(fig)["Feasible Trial"][0]
+    feasible = [t for t in complete(constrained_study) if t.feasible]
+    assert list(good.x) == pytest.approx([t.params["x"] for t in feasible])
+    assert list(good.y) == pytest.approx([t.value for t in feasible])
+    assert fig.layout.yaxis.title.text == "Cost"

@@ -171,7 +171,7 @@ def plot_rank(
 ) -> "Axes | np.ndarray":
     """Matplotlib twin of :func:`pfnopt.visualization.plot_rank`."""
     target_name = check_target_name(target_name)
-    axes, panels = pair_info(study, params, target, contour=False)
+    axes, panels = pair_info(study, params, target, contour=False, target_name=target_name)
     fig, axs = _pair_grid(len(axes), "Rank Plot")
     for i, j, row, col in layout_cells(len(axes)):
         p, ax = panels[(i, j)], axs[row - 1][col - 1]
@@ -181,4 +181,4 @@ def plot_rank(
         _infeasible(ax, p)
         _numeric_axes(ax, p)
     fig.colorbar(sc, ax=axs.ravel().tolist(), label=f"Rank of {target_name}")
-    return axs[0][0] if len(axes) == 2 else axs
+    return axs[0][0] if len(axes) <= 2 else axs
