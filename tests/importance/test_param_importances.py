@@ -94,6 +94,32 @@ def test_leaf_boxes_partition_the_cube():
         assert val[inside[k]] == pytest.approx(pred[k])
 
 
+def test_decomposition_of_a_fitted_tree_matches_enumeration():
+    """V and each V_j of a real scikit-learn tree, against the tree evaluated on every cell of the grid its
+    own thresholds make (the tree is constant on each cell, so volume-weighted sums are exact)."""
+    from sklearn.tree import DecisionTreeRegressor
+
+    rng = np.random.default_rng(1)
+    X = rng.random((300, 3))
+    y = np.sin(5 * X[:, 0]) + 2 * X[:, 1] * X[:, 2] + 0.5 * X[:, 2]
+    tree = DecisionTreeRegressor(max_depth=6, random_state=0).fit(X, y)
+    v_j, v = main_effect_variances(*leaf_boxes(tree, 3))
+    t = tree.tree_
+    cuts = [np.unique(np.r_[0.0, t.threshold[(t.feature == j) & (t.children_left >= 0)], 1.0]) for j in range(3)]
+    mids = [0.5 * (c[1:] + c[:-1]) for c in cuts]
+    widths = [np.diff(c) for c in cuts]
+    G = np.stack(np.meshgrid(*mids, indexing="ij"), axis=-1).reshape(-1, 3)
+    F = tree.predict(G).reshape(*(len(m) for m in mids))
+    W = widths[0][:, None, None] * widths[1][None, :, None] * widths[2][None, None, :]
+    mean = (W * F).sum()
+    assert v == pytest.approx((W * (F - mean) ** 2).sum(), rel=1e-9)
+    for j in range(3):
+        others = tuple(k for k in range(3) if k != j)
+        marginal = (W * F).sum(axis=others) / widths[j]
+        assert v_j[j] == pytest.approx((widths[j] * (marginal - mean) ** 2).sum(), rel=1e-9)
+    assert v_j.sum() < v  # the x1 * x2 interaction is left out of the main effects
+
+
 # known importance ------------------------------------------------------------------------------
 @pytest.mark.parametrize("evaluator", [FanovaImportanceEvaluator(seed=0), MeanDecreaseImpurityImportanceEvaluator(seed=0)],
                          ids=["fanova", "mdi"])
