@@ -18,6 +18,7 @@ from pfnopt.importance._evaluators import (
     BaseImportanceEvaluator,
     FanovaImportanceEvaluator,
     MeanDecreaseImpurityImportanceEvaluator,
+    PedAnovaImportanceEvaluator,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -27,6 +28,7 @@ __all__ = [
     "BaseImportanceEvaluator",
     "FanovaImportanceEvaluator",
     "MeanDecreaseImpurityImportanceEvaluator",
+    "PedAnovaImportanceEvaluator",
     "get_param_importances",
 ]
 
@@ -42,8 +44,8 @@ def get_param_importances(
 
     Args:
         study: its COMPLETE trials are used (feasible or not: the objective is what is explained).
-        evaluator: :class:`FanovaImportanceEvaluator` (default) or
-            :class:`MeanDecreaseImpurityImportanceEvaluator`.
+        evaluator: :class:`FanovaImportanceEvaluator` (default),
+            :class:`MeanDecreaseImpurityImportanceEvaluator` or :class:`PedAnovaImportanceEvaluator`.
         params: names to assess (default: every non-constant parameter shared by all complete trials).
         target: ``FrozenTrial -> float``; needed for a multi-objective study.
         normalize: scale the importances to sum to 1 (when any is non-zero).

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 import numpy as np
 
 from pfnopt.exceptions import NoFeasibleTrialError, ParameterError
-from pfnopt.records import FrozenTrial, TrialState
+from pfnopt.records import FrozenTrial, StudyDirection, TrialState
 from pfnopt.space import Distribution
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -26,12 +26,14 @@ Target = Callable[[FrozenTrial], float]
 
 @dataclass(frozen=True)
 class ImportanceData:
-    """``X``: n x d unit-cube coordinates of the ``params`` (columns in that order); ``y``: n target values."""
+    """``X``: n x d unit-cube coordinates of the ``params`` (columns in that order); ``y``: n target values;
+    ``lower_is_better``: the study minimises (always True for a custom ``target``, as in Optuna)."""
 
     params: list[str]
     distributions: dict[str, Distribution]
     X: np.ndarray
     y: np.ndarray
+    lower_is_better: bool = True
 
 
 def resolve_target(study: "Study", target: Target | None) -> Target:
@@ -105,4 +107,5 @@ def importance_data(study: "Study", params: Sequence[str] | None, target: Target
         [[space[n].to_unit(space[n].to_internal(t.params[n])) for n in names] for t in trials], dtype=float
     ).reshape(len(trials), len(names))
     y = np.array([v for _, v in rows], dtype=float)
-    return ImportanceData(names, {n: space[n] for n in names}, X, y)
+    lower = target is not None or study.directions[0] == StudyDirection.MINIMIZE
+    return ImportanceData(names, {n: space[n] for n in names}, X, y, lower)
