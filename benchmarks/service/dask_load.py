@@ -116,8 +116,9 @@ def main() -> None:
         sys.exit("no --storage and no $PFNOPT_TEST_POSTGRES_URL: start PostgreSQL (eval \"$(bash .ci/postgres.sh)\")")
     SLEEP = args.seconds
 
-    import pfnopt
     from distributed import Client, LocalCluster
+
+    import pfnopt
     from pfnopt.records import TrialState
     from pfnopt.samplers.simple import RandomSampler
 
