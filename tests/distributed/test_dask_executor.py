@@ -105,6 +105,10 @@ def test_bad_input_is_refused_and_nothing_is_stored(dask_client, tmp_path, study
         pfnopt.DaskExecutor("tcp://127.0.0.1:8786")
     with pytest.raises(ParameterError, match="sample_timeout"):
         pfnopt.DaskExecutor(dask_client, sample_timeout=0)
+    with pytest.raises(ParameterError, match="queued must be a non-negative integer"):
+        pfnopt.DaskExecutor(dask_client, queued=-1)
+    with pytest.raises(ParameterError, match="ask_threads must be a positive integer"):
+        pfnopt.DaskExecutor(dask_client, ask_threads=0)
     assert study.get_trials() == []
 
 
