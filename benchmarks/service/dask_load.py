@@ -6,7 +6,7 @@
 A LocalCluster of ``--workers`` worker processes (1 thread each, with nannies) runs ``--trials``
 trials of an objective that sleeps ``--seconds`` (two float parameters, random sampler, seed 0)
 through ``study.optimize(..., executor=DaskExecutor(client))`` on a fresh study of the PostgreSQL
-server (``max_retry=1``, heartbeats every 5 s). While it runs, ``--kill`` workers are killed with
+server (``max_retry=1``, heartbeats every 5 s, a grace period of 60 s). While it runs, ``--kill`` workers are killed with
 SIGKILL, each while it runs a trial (at evenly spaced points of the run); their nannies restart
 them. Reported:
 
@@ -89,17 +89,17 @@ class Killer(threading.Thread):
                 if done >= mark:
                     break
                 time.sleep(0.2)
-            if self.stop.is_set():
-                return
-            pids = self.client.run(os.getpid)  # worker address -> pid
-            running = [t for t in self.study.get_trials(states=(TrialState.RUNNING,))
-                       if t.system_attrs.get("dask_worker") in pids]
-            if not running:
-                continue
-            victim = running[0]
-            address = victim.system_attrs["dask_worker"]
-            os.kill(pids[address], signal.SIGKILL)
-            self.killed.append((done, address, victim.number))
+            while not self.stop.is_set():  # until a worker is caught inside a trial
+                pids = self.client.run(os.getpid)  # worker address -> pid
+                running = [t for t in self.study.get_trials(states=(TrialState.RUNNING,))
+                           if t.system_attrs.get("dask_worker") in pids]
+                if running:
+                    victim = running[0]
+                    address = victim.system_attrs["dask_worker"]
+                    os.kill(pids[address], signal.SIGKILL)
+                    self.killed.append((done, address, victim.number))
+                    break
+                time.sleep(0.02)
 
 
 def main() -> None:
@@ -121,6 +121,7 @@ def main() -> None:
     import pfnopt
     from pfnopt.records import TrialState
     from pfnopt.samplers.simple import RandomSampler
+    from pfnopt.storage import mask_url
 
     load_before = _load()
     t_cluster = time.perf_counter()
@@ -132,9 +133,10 @@ def main() -> None:
 
     name = f"dask-load-{uuid.uuid4().hex[:8]}"
     study = pfnopt.create_study(study_name=name, storage=args.storage, sampler=RandomSampler(seed=0),
-                                heartbeat_interval=5.0, max_retry=1)
+                                heartbeat_interval=5.0, grace_period=60.0, max_retry=1)
 
     ask_seconds = 0.0
+    ask_lock = threading.Lock()
     plain_ask = study.ask
 
     def timed_ask(*a, **k):  # the driver's whole ask (storage + claim), for the share below
@@ -143,7 +145,8 @@ def main() -> None:
         try:
             return plain_ask(*a, **k)
         finally:
-            ask_seconds += time.perf_counter() - t0
+            with ask_lock:
+                ask_seconds += time.perf_counter() - t0
 
     study.ask = timed_ask
     told = collections.Counter()
@@ -151,7 +154,8 @@ def main() -> None:
     killer.start()
     cluster_cpu0, driver_cpu0 = _cluster_cpu(client), time.process_time()
     t0 = time.perf_counter()
-    study.optimize(objective, n_trials=args.trials, executor=pfnopt.DaskExecutor(client),
+    executor = pfnopt.DaskExecutor(client)
+    study.optimize(objective, n_trials=args.trials, executor=executor,
                    callbacks=[lambda s, t: told.update([t.number])], show_progress_bar=False)
     wall = time.perf_counter() - t0
     driver_cpu = time.process_time() - driver_cpu0
@@ -184,21 +188,22 @@ def main() -> None:
     killed_lines = "\n".join(f"  - after {d} complete trials: worker {a}, in trial {n}"
                              for d, a, n in killer.killed) or "  - none"
     command = "OMP_WAIT_POLICY=PASSIVE OPENBLAS_NUM_THREADS=1 .venv/bin/python " + " ".join(
-        shlex.quote(a) for a in ["benchmarks/service/dask_load.py", *sys.argv[1:]])
+        shlex.quote(mask_url(a)) for a in ["benchmarks/service/dask_load.py", *sys.argv[1:]])
     ok = throughput >= 0.8 * ideal and lost == 0 and duplicates == 0 and told_twice == 0 \
         and len(killer.killed) == args.kill
     report = f"""# DaskExecutor under load: {args.workers} Dask workers, one PostgreSQL study
 
-Command (PostgreSQL from `$PFNOPT_TEST_POSTGRES_URL`):
+Command:
 
     {command}
 
+Storage: {mask_url(args.storage)} (server on this machine).
 Machine: {platform.platform()}, Python {platform.python_version()}, {os.cpu_count()} CPUs, shared.
 Load average before: {load_before}; after: {load_after}.
 
 Set-up: LocalCluster of {args.workers} worker processes x 1 thread (nannies), started in
 {cluster_seconds:.1f} s (not counted); a fresh study, random sampler (seed 0), `max_retry=1`,
-`heartbeat_interval=5`; objective: 2 float parameters, `time.sleep({args.seconds})`;
+`heartbeat_interval=5`, `grace_period=60` (a loaded machine delays heartbeats); objective: 2 float parameters, `time.sleep({args.seconds})`;
 `study.optimize(objective, n_trials={args.trials}, executor=DaskExecutor(client))`.
 {args.kill} worker(s) killed with SIGKILL while running a trial:
 {killed_lines}
@@ -211,8 +216,8 @@ Set-up: LocalCluster of {args.workers} worker processes x 1 thread (nannies), st
 | ideal ({args.workers} / {args.seconds} s) | {ideal:.1f} trials/s |
 | throughput / ideal | **{throughput / ideal:.1%}** (target >= 80%) |
 | steady state (middle 80% of completions) | {steady:.1f} trials/s ({steady / ideal:.1%} of ideal) |
-| driver time in the sampler (sum of sampler_seconds) | {sampler_s:.2f} s = {sampler_s / wall:.1%} of the wall time |
-| driver time in study.ask (storage: claim + create) | {ask_seconds:.2f} s = {ask_seconds / wall:.1%} of the wall time |
+| driver time in the sampler (sampler_seconds, summed over the {executor.ask_threads} ask threads) | {sampler_s:.2f} s = {sampler_s / wall:.1%} of the wall time |
+| driver time in study.ask (storage: claim + create; summed over the ask threads) | {ask_seconds:.2f} s = {ask_seconds / wall:.1%} of the wall time |
 | CPU of the driver process | {driver_cpu:.1f} s = {1e3 * driver_cpu / max(len(told), 1):.1f} ms per trial |
 | CPU of the Dask workers + scheduler (a lower bound with kills) | {cluster_cpu:.1f} s = {1e3 * cluster_cpu / max(len(told), 1):.1f} ms per trial |
 | lost (unfinished, failed without retry, never told) | {lost} ({len(unfinished)} / {len(lost_unretried)} / {len(never_told)}) |

@@ -8,6 +8,7 @@ from typing import Any
 
 from pfnopt.distributed._channel import DriverSampler
 from pfnopt.distributed._lost import fail_lost_trial
+from pfnopt.exceptions import TrialFinishedError
 from pfnopt.records import FrozenTrial
 from pfnopt.space import SearchSpace
 
@@ -93,4 +94,9 @@ def run_trial_task(objective: Any, job: TrialJob) -> FrozenTrial:
     trial._set_proposal(job.proposal_space, dict(job.proposal))
     trial.sampler_seconds = job.sampler_seconds
     trial.diagnostics.update(job.diagnostics)
-    return evaluate_trial(study, trial, objective, job.catch)
+    try:
+        return evaluate_trial(study, trial, objective, job.catch)
+    except TrialFinishedError:
+        # finished meanwhile by another process: failed as stale when its heartbeat came late
+        # (its retry is queued by whoever failed it); the stored state stands, told once
+        return storage.get_trial(job.trial_id)

@@ -36,3 +36,13 @@ def slow(trial):
     x = trial.suggest_float("x", -1.0, 1.0)
     time.sleep(0.3)
     return x * x
+
+
+def failed_by_another_process_first(trial):
+    """Trial 0 is finished FAIL by someone else while it runs (as a stale-trial check would)."""
+    from pfnopt.records import TrialState
+
+    x = trial.suggest_float("x", -1.0, 1.0)
+    if trial.number == 0:
+        trial.study._storage.finish_trial(trial._trial_id, TrialState.FAIL, None, None, {"fail_reason": "stale"})
+    return x * x

@@ -90,6 +90,19 @@ def test_objective_errors_fail_the_trial_caught_or_raised(dask_client, tmp_path,
     assert not study.get_trials(states=(TrialState.RUNNING, TrialState.WAITING))
 
 
+def test_a_trial_finished_elsewhere_while_running_is_not_told_again(dask_client, tmp_path, study_name):
+    url = f"sqlite:///{tmp_path / 'stale.db'}"
+    study = pfnopt.create_study(study_name=study_name, storage=url, sampler=RandomSampler(seed=0))
+    told: list[int] = []
+    study.optimize(objectives.failed_by_another_process_first, n_trials=4,
+                   executor=pfnopt.DaskExecutor(dask_client), callbacks=[lambda s, t: told.append(t.number)])
+    trials = study.get_trials()
+    assert trials[0].state == TrialState.FAIL and trials[0].system_attrs["fail_reason"] == "stale"
+    assert trials[0].values is None  # the worker's late result did not overwrite it
+    assert [t.state for t in trials[1:]] == [TrialState.COMPLETE] * 3
+    assert sorted(told) == [0, 1, 2, 3]
+
+
 def test_bad_input_is_refused_and_nothing_is_stored(dask_client, tmp_path, study_name):
     memory_study = pfnopt.create_study(study_name=study_name, sampler="random")
     with pytest.raises(ParameterError, match="needs the study in SQL storage"):
