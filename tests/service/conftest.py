@@ -6,6 +6,7 @@ import socket
 import threading
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
@@ -15,6 +16,7 @@ class LiveServer:
     url: str
     storage_url: str
     token: str | None
+    app: Any = None
 
 
 def start_server(storage_url: str, token: str | None = None, sampler: str | None = "random"):
@@ -50,7 +52,16 @@ def live_server(tmp_path):
     """The service over a fresh SQLite file, no token."""
     url = f"sqlite:///{tmp_path / 'service.db'}"
     server, thread, base, sock = start_server(url)
-    yield LiveServer(base, url, None)
+    yield LiveServer(base, url, None, server.config.app)
+    stop_server(server, thread, sock)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def any_server(request, tmp_path):
+    """The service over SQLite, then over the CI's PostgreSQL (study names are unique per test)."""
+    url = f"sqlite:///{tmp_path / 'service.db'}" if request.param == "sqlite" else request.getfixturevalue("pg_url")
+    server, thread, base, sock = start_server(url)
+    yield LiveServer(base, url, None, server.config.app)
     stop_server(server, thread, sock)
 
 
@@ -60,5 +71,5 @@ def token_server(tmp_path):
     url = f"sqlite:///{tmp_path / 'service.db'}"
     token = "s3cret-token-for-tests"
     server, thread, base, sock = start_server(url, token=token)
-    yield LiveServer(base, url, token)
+    yield LiveServer(base, url, token, server.config.app)
     stop_server(server, thread, sock)
