@@ -92,3 +92,10 @@ def test_pfnopt_serve_process_with_token(tmp_path):
     assert proc.returncode == 0, out
     assert "tok-123" not in out  # the token is never printed
     assert "token required" in out
+
+
+def test_serve_unreachable_storage_is_one_line_with_the_password_masked():
+    out = runner.invoke(app, ["serve", "--storage", "postgresql+psycopg://u:hunter2@127.0.0.1:1/db"])
+    assert out.exit_code == 1
+    text = " ".join(out.output.split())
+    assert "cannot connect" in text and "u:***@127.0.0.1:1" in text and "hunter2" not in text

@@ -241,7 +241,9 @@ function renderTable(study, rows) {
   const body = sorted.map((r) => h("tr", { class: `${r.state.toLowerCase()}${r.feasible === false ? " infeasible" : ""}` },
     ...cols.map((c) => h("td", { class: typeof r[c] === "number" ? "num" : "" },
       c === "datetime_start" && r[c] ? r[c].replace("T", " ").slice(0, 19) : Plots.fmt(r[c])))));
+  const wrap = $("trials").parentElement, scroll = [wrap.scrollTop, wrap.scrollLeft];
   $("trials").replaceChildren(h("thead", {}, head), h("tbody", {}, ...body));
+  [wrap.scrollTop, wrap.scrollLeft] = scroll;  // a live refresh keeps the reader's place
 }
 
 // ---------------------------------------------------------------------------------------------
