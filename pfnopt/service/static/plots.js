@@ -112,8 +112,11 @@ const Plots = (() => {
     svg.dataset.kind = "xy";
     const all = opts.series.flatMap((s) => s.points);
     const xs = scale(all.map((p) => p.x), M.left, width - M.right, opts.xlog);
-    const ys = scale(all.map((p) => p.y).concat(opts.yExtra || []), height - M.bottom, M.top, opts.ylog);
+    const pinned = opts.ylog && opts.pinLow;  // a row for y <= 0 under the log axis, labelled 0
+    const ys = scale(all.map((p) => p.y).filter((y) => !pinned || y > 0), height - M.bottom - (pinned ? 18 : 0), M.top,
+      opts.ylog);
     axes(svg, xs, ys, width, height, opts.xlabel, opts.ylabel);
+    if (pinned) text(svg, M.left - 7, height - M.bottom - 1, "0", { "text-anchor": "end", class: "pin-label" });
     if (opts.hline !== undefined && !opts.ylog) {
       const py = ys(opts.hline);
       el("line", { x1: M.left, y1: py, x2: width - M.right, y2: py, class: "hline" }, svg);
