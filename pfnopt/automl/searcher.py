@@ -113,7 +113,7 @@ def can_be_invalid(space: AutoMLSpace, task: Any) -> bool:
     fams = set(space.families)
     if fams & {"patchtst", "vit"} and any(w % h for w in values("width") for h in values("heads")):
         return True
-    if task.kind == "forecast" and fams & {"patchtst", "tsmixer"}:
+    if task.kind == "forecast" and fams & {"patchtst", "patchtsmixer"}:
         lbs = values("lookback") or [task.max_lookback]
         if max(values("patch_len") or [0]) > min(lbs):
             return True
