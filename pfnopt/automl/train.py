@@ -42,6 +42,15 @@ from pfnopt.exceptions import ParameterError, PfnoptError
 PEAK_BF16_FLOPS = {"H100": 989e12, "H200": 989e12, "A100": 312e12, "L4": 121e12, "A10": 125e12}
 
 
+class TrainingStopped(PfnoptError):
+    """``should_stop()`` said stop (a search's hard time budget ran out) during epoch ``epoch``;
+    ``history`` holds the validation metrics of the epochs that finished before."""
+
+    def __init__(self, epoch: int, history: list[float]):
+        super().__init__(f"training stopped in epoch {epoch} after {len(history)} finished epoch(s)")
+        self.epoch, self.history = epoch, list(history)
+
+
 class TrainingFailed(PfnoptError, RuntimeError):
     """Training could not finish (NaN loss, out of memory): the trial fails with ``reason``."""
 
@@ -212,8 +221,12 @@ def train(
     task: "ForecastTask | ImageTask",
     on_epoch: EpochCallback | None = None,
     model: nn.Module | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> TrainResult:
     """Train ``model_cfg`` on ``task``; ``on_epoch(epoch, val)`` after every epoch (pruning hook).
+
+    ``should_stop()``: asked before every optimizer step; True raises :class:`TrainingStopped`
+    at once (a hard time budget stops a trial mid-epoch, not at its end).
 
     ``model``: an already built model of ``model_cfg`` (built right after ``seed_everything(cfg.seed)``
     to get the same initial weights as when it is built here).
@@ -231,7 +244,7 @@ def train(
     t_start = time.perf_counter()
     state: dict[str, Any] = {}
     try:
-        return _train(model_cfg, cfg, task, on_epoch, model, device, t_start, state)
+        return _train(model_cfg, cfg, task, on_epoch, model, device, t_start, state, should_stop)
     except (torch.OutOfMemoryError, MemoryError) as e:
         message = (str(e).splitlines() or [type(e).__name__])[0]
     # outside the except block: the traceback (and the tensors its frames hold) is gone now
@@ -252,7 +265,7 @@ def _free(device: torch.device) -> None:
         torch.cuda.empty_cache()
 
 
-def _train(model_cfg, cfg, task, on_epoch, model, device, t_start, state) -> TrainResult:
+def _train(model_cfg, cfg, task, on_epoch, model, device, t_start, state, should_stop=None) -> TrainResult:
     if model is None:
         model = build_model(model_cfg)
     n_params = count_params(model)
@@ -309,6 +322,8 @@ def _train(model_cfg, cfg, task, on_epoch, model, device, t_start, state) -> Tra
         perm = torch.randperm(n_train, device=device, generator=gen)
         loss_sum = torch.zeros((), device=device)
         for i in range(steps):
+            if should_stop is not None and should_stop():
+                raise TrainingStopped(epoch, history)
             x, y = data.batch("train", perm[i * bs : (i + 1) * bs])
             with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=amp):
                 out = fwd(x)

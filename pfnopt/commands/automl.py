@@ -26,16 +26,20 @@ ARTIFACTS_HELP = "Folder for the best model's weights as the search finds it (ex
 
 
 class _RichMonitor:
-    """A live line per search: trial, family, epoch, validation loss, best so far."""
+    """A live table of the running trials (one row each: family, epoch, validation loss) and the
+    best so far. Called from the optimize threads (several with --n-jobs), hence the lock."""
 
     def __init__(self, n_trials: int | None, epochs: int):
+        import threading
+
         from rich.live import Live
 
         self.n_trials, self.epochs = n_trials, epochs
-        self.trial, self.family, self.epoch, self.value = None, "", None, None
+        self.running: dict[int, list[Any]] = {}  # trial number -> [family, epoch, value]
         self.best = "none yet"
         self.done = 0
         self.t0 = time.perf_counter()
+        self.lock = threading.Lock()
         self.live = Live(self._render(), console=console, refresh_per_second=4, transient=False)
 
     def _render(self) -> Table:
@@ -43,34 +47,48 @@ class _RichMonitor:
         for col in ("trial", "family", "epoch", "val loss", "best so far", "elapsed"):
             t.add_column(col)
         total = f"/{self.n_trials}" if self.n_trials else ""
-        t.add_row(
-            f"{self.trial if self.trial is not None else '-'} ({self.done}{total} done)",
-            self.family,
-            f"{self.epoch + 1}/{self.epochs}" if self.epoch is not None else "-",
-            fmt(self.value) if self.value is not None else "-",
-            self.best,
-            f"{time.perf_counter() - self.t0:.0f}s",
-        )
+        rows = sorted(self.running.items()) or [(None, ["", None, None])]
+        for number, (family, epoch, value) in rows:
+            t.add_row(
+                f"{number if number is not None else '-'} ({self.done}{total} done)",
+                family,
+                f"{epoch + 1}/{self.epochs}" if epoch is not None else "-",
+                fmt(value) if value is not None else "-",
+                self.best,
+                f"{time.perf_counter() - self.t0:.0f}s",
+            )
         return t
 
-    def trial_started(self, number: int, params: dict[str, Any]) -> None:
-        self.trial, self.family, self.epoch, self.value = number, params["family"], None, None
+    def _update(self) -> None:
         self.live.update(self._render())
 
+    def trial_started(self, number: int, params: dict[str, Any]) -> None:
+        with self.lock:
+            self.running[number] = [params["family"], None, None]
+            self._update()
+
     def epoch_done(self, number: int, epoch: int, value: float) -> None:
-        self.epoch, self.value = epoch, value
-        self.live.update(self._render())
+        with self.lock:
+            if number in self.running:
+                self.running[number][1:] = [epoch, value]
+            self._update()
+
+    def trial_stopped(self, number: int, why: str) -> None:
+        with self.lock:
+            self.live.console.print(f"trial {number} stopped ({why}); stored as pruned with its last value")
 
     def trial_finished(self, study: Any, frozen: Any) -> None:
         from pfnopt.exceptions import NoFeasibleTrialError
 
-        self.done += 1
-        try:
-            bt = study.best_trial
-            self.best = f"{bt.value:.4g} (trial {bt.number}, {bt.params.get('family')})"
-        except NoFeasibleTrialError:
-            pass
-        self.live.update(self._render())
+        with self.lock:
+            self.done += 1
+            self.running.pop(frozen.number, None)
+            try:
+                bt = study.best_trial
+                self.best = f"{bt.value:.4g} (trial {bt.number}, {bt.params.get('family')})"
+            except NoFeasibleTrialError:
+                pass
+            self._update()
 
 
 @app.command("run")
@@ -84,7 +102,11 @@ def run(
     sampler: str | None = typer.Option(
         None, "--sampler", help="pfn, tpe, random or sobol (default: pfn when available, else tpe)."
     ),
-    pruner: str = typer.Option("none", "--pruner", help="median or none."),
+    pruner: str = typer.Option(
+        "none",
+        "--pruner",
+        help="Early stopping inside a trial: none, median, percentile, asha, hyperband, threshold, patient or curve-pfn.",
+    ),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
     epochs: int = typer.Option(10, "--epochs", help="Epochs per trial."),
     steps_per_epoch: int | None = typer.Option(None, "--steps-per-epoch", help="Cap on optimizer steps per epoch."),
@@ -96,7 +118,25 @@ def run(
         None, "--max-latency-ms", help="Constraint: measured latency, batch 1."
     ),
     seed: int = typer.Option(0, "--seed", help="Seed of the sampler and of every training run."),
-    timeout: float | None = typer.Option(None, "--timeout", help="Stop starting trials after this many seconds."),
+    timeout: float | None = typer.Option(
+        None,
+        "--timeout",
+        help="Hard budget in seconds: no trial starts after it, and the running ones are stopped and stored as pruned.",
+    ),
+    n_jobs: int = typer.Option(1, "--n-jobs", help="Trials trained in parallel on this machine (threads)."),
+    threads: int | None = typer.Option(
+        None, "--threads", help="CPU threads per trial (default: the cores divided by --n-jobs)."
+    ),
+    heartbeat: float = typer.Option(
+        30.0, "--heartbeat", help="Seconds between heartbeats of a running trial (a killed search's trial is failed)."
+    ),
+    grace: float | None = typer.Option(
+        None, "--grace", help="Seconds without a heartbeat before a trial counts as dead (default 2 x --heartbeat)."
+    ),
+    max_retry: int = typer.Option(1, "--max-retry", help="Retries of a dead trial's parameters on resume."),
+    allow_changes: bool = typer.Option(
+        False, "--allow-changes", help="Continue a study although its space or training budget changed."
+    ),
     study: str | None = typer.Option(
         None, "--study", help="Study name (default: automl-TASK-<random>); an existing one is continued."
     ),
@@ -106,6 +146,8 @@ def run(
     """Search architectures and training hyperparameters of patch models on a task.
 
     Example: pfnopt automl run --task digits --n-trials 20 --sampler tpe --epochs 5 --pruner median
+
+    Example: pfnopt automl run --task digits --study d1 --timeout 3600 --n-jobs 2 --pruner asha (rerun to resume)
 
     Example: pfnopt automl run --task etth1 --data ../shared/data/ett/ETTh1.csv --n-trials 30 --space space.yaml
     """
@@ -118,7 +160,9 @@ def run(
         sampler = "pfn" if "pfn" in sampler_names() else "tpe"
     name = study or f"automl-{task.lower()}-{uuid.uuid4().hex[:6]}"
     task_obj = get_task(task, data=data, target=target, horizon=horizon)  # bad input fails before the display
-    tc = TrainConfig(epochs=epochs, steps_per_epoch=steps_per_epoch, eval_windows=eval_windows, device=device)
+    tc = TrainConfig(
+        epochs=epochs, steps_per_epoch=steps_per_epoch, eval_windows=eval_windows, device=device, threads=threads
+    )
     monitor = _RichMonitor(n_trials, epochs)
     console.print(
         f"study [bold]{name}[/] on task {task}: {n_trials} trials, sampler {sampler}, storage {storage_url(storage)}"
@@ -128,7 +172,7 @@ def run(
             task_obj,
             n_trials=n_trials,
             sampler=sampler,
-            pruner=None if pruner == "none" else pruner,
+            pruner=pruner,
             space=space,
             train_config=tc,
             max_params=max_params,
@@ -142,6 +186,12 @@ def run(
             timeout=timeout,
             artifact_dir=Path(artifacts) / name,
             monitor=monitor,
+            n_jobs=n_jobs,
+            threads=threads,
+            heartbeat_interval=heartbeat,
+            grace_period=grace,
+            max_retry=max_retry,
+            allow_changes=allow_changes,
         )
     _print_best(st)
     console.print(f"next: pfnopt automl export {name} --out DIR")
