@@ -252,17 +252,26 @@ def export(
     retrain: bool = typer.Option(
         False, "--retrain", help="Retrain the best configuration even if its weights were saved."
     ),
+    format: str = typer.Option(
+        "safetensors",
+        "--format",
+        help="safetensors (weights + config.json), torchscript (adds model.pt) or onnx (adds model.onnx); "
+        "the TorchScript and ONNX graphs take raw-scale inputs.",
+    ),
     artifacts: str = typer.Option("store/automl", "--artifacts", help=ARTIFACTS_HELP),
     storage: str | None = StorageOption,
 ) -> None:
     """Save the best model's weights (safetensors) and JSON config; load with pfnopt.automl.load_model(DIR).
 
     Example: pfnopt automl export automl-digits-1a2b3c --out models/digits
+
+    Example: pfnopt automl export automl-etth1-1a2b3c --out models/etth1 --format onnx
     """
     import pfnopt
     from pfnopt.automl.export import export_best
 
     st = pfnopt.load_study(study, storage_url(storage), sampler="random")
-    info = export_best(st, out, artifact_dir=Path(artifacts) / study, retrain=retrain)
+    info = export_best(st, out, artifact_dir=Path(artifacts) / study, retrain=retrain, format=format)
     how = "retrained" if info.get("retrained") else "saved during the search"
-    console.print(f"exported trial {info['trial']} ({info['model']['family']}, {how}) to {out}")
+    extra = f" ({info['exported']['file']})" if "exported" in info else ""
+    console.print(f"exported trial {info['trial']} ({info['model']['family']}, {how}) to {out}{extra}")

@@ -52,6 +52,10 @@ class SeriesPatchEmbed(nn.Module):
         self.patch_len, self.stride = patch_len, stride
         self.pad = stride if patch_len < lookback else 0  # one patch covering everything needs none
         self.n_patches = (lookback + self.pad - patch_len) // stride + 1
+        # (n, P) positions of every patch: a gather instead of Tensor.unfold, which the ONNX
+        # exporter cannot take with a free batch size; not saved (the weights stay the same)
+        index = torch.arange(self.n_patches)[:, None] * stride + torch.arange(patch_len)[None, :]
+        self.register_buffer("index", index, persistent=False)
         self.proj = nn.Linear(patch_len, width)
         self.pos = nn.Parameter(torch.randn(self.n_patches, width) * 0.02)
         self.drop = nn.Dropout(dropout)
@@ -60,7 +64,7 @@ class SeriesPatchEmbed(nn.Module):
         # x: (B, L) with B = b * c -> (B, n, d)
         if self.pad:
             x = torch.cat([x, x[:, -1:].expand(-1, self.pad)], dim=1)  # (B, L + pad)
-        patches = x.unfold(1, self.patch_len, self.stride)  # (B, n, P)
+        patches = x[:, self.index]  # (B, n, P)
         return self.drop(self.proj(patches) + self.pos)
 
 
