@@ -371,6 +371,9 @@ class _Objective:
         for k, v in res.attrs().items():
             if k not in ("history", "best_val", "metrics"):
                 trial.set_user_attr(k, v)
+        for k, v in res.metrics.items():
+            if k.startswith("val_"):  # val_acc / val_mae of every trial: the reports' accuracy axis
+                trial.set_user_attr(k, v)
         with self._best_lock:
             self._record_if_best(trial, params, model_cfg, res, tc)
         return res.best_val

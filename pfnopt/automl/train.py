@@ -100,7 +100,7 @@ class TrainResult:
     best_val: float  # best validation metric over the epochs (the objective)
     best_epoch: int
     history: list[float]  # validation metric per epoch
-    metrics: dict[str, float]  # test (and final validation) metrics of the best epoch
+    metrics: dict[str, float]  # the best epoch's val_mae / val_acc, and its test metrics (eval_test)
     n_params: int
     flops_per_sample: int  # forward FLOPs for one sample (one window of all channels / one image)
     latency_ms: float | None  # median forward time for one sample on the training device, eager
@@ -315,6 +315,7 @@ def _train(model_cfg, cfg, task, on_epoch, model, device, t_start, state, should
     history: list[float] = []
     epoch_s: list[float] = []
     best, best_epoch, best_state = math.inf, -1, None
+    best_val_metrics: dict[str, float] = {}
     seen = 0
     for epoch in range(cfg.epochs):
         model.train()
@@ -340,12 +341,13 @@ def _train(model_cfg, cfg, task, on_epoch, model, device, t_start, state, should
         seen += steps * bs
         if not math.isfinite(train_loss):
             raise TrainingFailed(f"training loss became {train_loss} in epoch {epoch} (lr {cfg.lr:.3g}); stopped")
-        val = evaluate(fwd, data, "val", task.kind, cfg, amp, cap=cfg.eval_windows)["loss"]
+        val_metrics = evaluate(fwd, data, "val", task.kind, cfg, amp, cap=cfg.eval_windows)
+        val = val_metrics["loss"]
         if not math.isfinite(val):
             raise TrainingFailed(f"validation loss became {val} in epoch {epoch} (lr {cfg.lr:.3g}); stopped")
         history.append(val)
         if val < best:
-            best, best_epoch = val, epoch
+            best, best_epoch, best_val_metrics = val, epoch, val_metrics
             best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
             state["best"] = best_state
         if on_epoch is not None:
@@ -353,7 +355,7 @@ def _train(model_cfg, cfg, task, on_epoch, model, device, t_start, state, should
 
     if best_state is not None:
         model.load_state_dict(best_state)
-    metrics: dict[str, float] = {}
+    metrics: dict[str, float] = {f"val_{k}": v for k, v in best_val_metrics.items() if k != "loss"}
     if cfg.eval_test:
         metrics.update({f"test_{k}": v for k, v in evaluate(fwd, data, "test", task.kind, cfg, amp).items()})
     train_s = sum(epoch_s)

@@ -1,4 +1,4 @@
-"""``pfnopt automl run|best|export``: search the patch-model family from the shell."""
+"""``pfnopt automl run|best|export|report``: search the patch-model family from the shell."""
 
 from __future__ import annotations
 
@@ -275,3 +275,23 @@ def export(
     how = "retrained" if info.get("retrained") else "saved during the search"
     extra = f" ({info['exported']['file']})" if "exported" in info else ""
     console.print(f"exported trial {info['trial']} ({info['model']['family']}, {how}) to {out}{extra}")
+
+
+@app.command("report")
+@cli_errors
+def report(
+    study: str = typer.Argument(..., help="Study name."),
+    out: str = typer.Option(..., "--out", help="Folder for pareto.png, curves.png, best_vs_time.png, report.json."),
+    storage: str | None = StorageOption,
+) -> None:
+    """Figures of a search: accuracy vs parameters and FLOPs (Pareto front), every trial's learning
+    curve (pruned ones marked), best so far vs wall time.
+
+    Example: pfnopt automl report automl-digits-1a2b3c --out reports/digits
+    """
+    import pfnopt
+    from pfnopt.automl.report import write_report
+
+    st = pfnopt.load_study(study, storage_url(storage), sampler="random")
+    for path in write_report(st, out):
+        console.print(f"wrote {path}")
