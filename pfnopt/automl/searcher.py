@@ -293,7 +293,6 @@ class _Objective:
             TrainingFailed,
             TrainingStopped,
             resolve_device,
-            score,
             seed_everything,
             setup_device,
             train,
