@@ -107,6 +107,11 @@ def run(
         "--pruner",
         help="Early stopping inside a trial: none, median, percentile, asha, hyperband, threshold, patient or curve-pfn.",
     ),
+    pruner_option: list[str] = typer.Option(
+        [],
+        "--pruner-option",
+        help="KEY=VALUE passed to the pruner (repeatable; VALUE read as JSON), e.g. n_startup_trials=2.",
+    ),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
     epochs: int = typer.Option(10, "--epochs", help="Epochs per trial."),
     steps_per_epoch: int | None = typer.Option(None, "--steps-per-epoch", help="Cap on optimizer steps per epoch."),
@@ -154,6 +159,7 @@ def run(
     from pfnopt.automl.searcher import search
     from pfnopt.automl.tasks import get_task
     from pfnopt.automl.train import TrainConfig
+    from pfnopt.pruners import create_pruner
     from pfnopt.samplers import sampler_names
 
     if sampler is None:
@@ -172,7 +178,7 @@ def run(
             task_obj,
             n_trials=n_trials,
             sampler=sampler,
-            pruner=pruner,
+            pruner=create_pruner(pruner, **_pruner_options(pruner_option)),
             space=space,
             train_config=tc,
             max_params=max_params,
@@ -195,6 +201,24 @@ def run(
         )
     _print_best(st)
     console.print(f"next: pfnopt automl export {name} --out DIR")
+
+
+def _pruner_options(items: list[str]) -> dict[str, Any]:
+    """``["n_startup_trials=2", "percentile=25.0"]`` -> keyword arguments (values read as JSON)."""
+    import json
+
+    from pfnopt.exceptions import ParameterError
+
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise ParameterError(f"--pruner-option takes KEY=VALUE, got {item!r}")
+        try:
+            out[key.strip()] = json.loads(raw)
+        except json.JSONDecodeError:
+            out[key.strip()] = raw  # a bare word: a string
+    return out
 
 
 def _print_best(st: Any) -> None:

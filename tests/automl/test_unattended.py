@@ -130,6 +130,16 @@ def test_cli_refuses_a_changed_budget_with_one_line(tmp_path):
     assert res.exit_code == 0, res.output
     res = runner.invoke(app, [*args, "--epochs", "3", "--space", str(space), "--pruner", "bogus"])
     assert res.exit_code == 1 and "unknown pruner 'bogus'" in res.output
+    res = runner.invoke(app, [*args, "--epochs", "3", "--space", str(space), "--allow-changes", "--pruner", "median",
+                              "--pruner-option", "n_startup_trials=-1"])
+    assert res.exit_code == 1 and "n_startup_trials" in res.output  # the option reached the pruner
+    res = runner.invoke(app, [*args, "--epochs", "3", "--space", str(space), "--pruner-option", "oops"])
+    assert res.exit_code == 1 and "KEY=VALUE" in res.output
+    n = len(pfnopt.load_study("c", url).trials)
+    res = runner.invoke(app, [*args, "--epochs", "3", "--space", str(space), "--allow-changes", "--pruner", "median",
+                              "--pruner-option", "n_startup_trials=0", "--pruner-option", "n_warmup_steps=1"])
+    assert res.exit_code == 0, res.output
+    assert len(pfnopt.load_study("c", url).trials) == n + 1
 
 
 VICTIM = """
