@@ -21,6 +21,7 @@ from pfnopt.exceptions import (
     NoFeasibleTrialError,
     ParameterError,
     TrialNotFoundError,
+    UsageError,
 )
 from pfnopt.pruners import BasePruner, get_pruner
 from pfnopt.records import FrozenTrial, StudyDirection, TrialState
@@ -78,7 +79,7 @@ class Study:
     @property
     def direction(self) -> StudyDirection:
         if len(self.directions) != 1:
-            raise ValueError(f"study {self.study_name!r} has {len(self.directions)} objectives; use .directions")
+            raise UsageError(f"study {self.study_name!r} has {len(self.directions)} objectives; use .directions")
         return self.directions[0]
 
     @property

@@ -2,8 +2,15 @@
 
 Conventions: minimisation; the posterior has ``m`` output columns, column 0 the objective (or
 the penalised objective), columns ``1..m-1`` the constraints (feasible iff value <= 0). Every
-function returns a ``q`` tensor on the LOG scale (higher is better), so products become sums and
-tiny improvements keep their gradient (the reason BoTorch made log-EI its default).
+score is a ``q`` tensor, higher is better. Its scale is stated per acquisition (``acquisition=``):
+
+* ``log_ei`` -- ``log E[max(best - y, 0)]`` in log user units, so products become sums and tiny
+  improvements keep their gradient (the reason BoTorch made log-EI its default). Plain EI is not
+  offered: it has the same maximiser and underflows to a flat zero far from ``best``.
+* ``pi`` -- ``log P(y <= best)``.
+* ``ucb`` -- ``-(mean - sqrt(beta) * stddev)``, the negated lower confidence bound of the objective, in
+  the objective's own user units (NOT a log): it cannot be multiplied by a probability of
+  feasibility, so it is refused with ``cei`` / ``cei+`` constraints.
 
 Methods (``method=``):
 
@@ -27,24 +34,25 @@ from typing import Any
 
 import torch
 
+from pfnopt.acquisition.choices import ACQUISITIONS, METHODS, check_combination
+from pfnopt.exceptions import ParameterError
+
 DISCARD = -1.0e4  # added to the log-score of discarded CEI+ candidates
-ACQUISITIONS = ("log_ei", "ei", "pi", "ucb")
-METHODS = ("cei", "cei+", "penalty")
 
 
 def log_objective_acquisition(post: Any, acquisition: str, best: float, beta: float = 2.0) -> torch.Tensor:
-    """``q`` log-scale acquisition of column 0 of ``post`` (minimisation, improvement below ``best``)."""
+    """``q`` acquisition of column 0 of ``post`` (minimisation, improvement below ``best``) on the scale the
+    module docstring states for ``acquisition``."""
     post = post.columns(0, 1)  # only the objective: with a trend, each output's EI costs q x K
-    if acquisition in ("log_ei", "ei"):
-        # EI and log-EI select the same point; the log form is what keeps gradients alive
+    if acquisition == "log_ei":
         return _col0(post.log_ei(best))
     if acquisition == "pi":
         return torch.log(_col0(post.pi(best)).clamp_min(1e-300))
     if acquisition == "ucb":
-        # an optimistic (lower) bound for minimisation, shifted to stay positive inside the log
+        # the optimistic (lower) bound for minimisation, negated so that higher is better; user units
         lcb = _col0(post.mean) - math.sqrt(beta) * _col0(post.variance).clamp_min(0).sqrt()
         return -lcb
-    raise ValueError(f"unknown acquisition {acquisition!r}; allowed: {', '.join(ACQUISITIONS)}")
+    raise ParameterError(f"unknown acquisition {acquisition!r}; allowed: {', '.join(ACQUISITIONS)}")
 
 
 def log_feasibility(post: Any, n_constraints: int, boost: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
@@ -70,11 +78,8 @@ def score(
     beta: float = 2.0,
     threshold: float = 0.5,
 ) -> torch.Tensor:
-    """The ``q`` log-scale score of a constraint method (see the module docstring)."""
-    if method not in METHODS:
-        raise ValueError(f"unknown constraint method {method!r}; allowed: {', '.join(METHODS)}")
-    if acquisition == "ucb" and n_constraints and method != "penalty":
-        raise ValueError("acquisition 'ucb' cannot be combined with cei/cei+; use log_ei, ei or pi, or method='penalty'")
+    """The ``q`` score of a constraint method (see the module docstring for its scale)."""
+    check_combination(method, acquisition, n_constraints)
     if method == "penalty" or n_constraints == 0:
         if best is None:  # nothing observed that counts: pure exploration of the objective
             return _col0(post.variance).clamp_min(1e-30).log()

@@ -146,7 +146,9 @@ def trials(
     from pfnopt._dataframe import trial_rows
 
     if format not in ("table", "csv", "json"):
-        raise ValueError(f"--format must be table, csv or json, got {format!r}")
+        from pfnopt.exceptions import UsageError
+
+        raise UsageError(f"--format must be table, csv or json, got {format!r}")
     rows = trial_rows(_study(study, storage))
     cols = list(dict.fromkeys(k for r in rows for k in r))
     if format == "json":

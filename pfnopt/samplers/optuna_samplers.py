@@ -36,7 +36,7 @@ import numpy as np
 from pfnopt.exceptions import ParameterError, missing_extra
 from pfnopt.records import FrozenTrial, TrialState
 from pfnopt.samplers.base import BaseSampler
-from pfnopt.samplers.gp import call_seed, default_n_startup
+from pfnopt.samplers.rules import call_seed, default_n_startup, in_startup
 from pfnopt.samplers.observations import collect
 from pfnopt.samplers.simple import SobolSampler
 from pfnopt.space import Categorical, Distribution, Float, Int, SearchSpace
@@ -129,7 +129,7 @@ class OptunaSampler(BaseSampler):
     def sample(self, study: "Study", trial: FrozenTrial, space: SearchSpace) -> dict[str, Any]:
         obs = collect(study, space, exclude_number=trial.number)
         n_startup = default_n_startup(len(space)) if self.n_startup is None else self.n_startup
-        if len(space) == 0 or obs.n < max(n_startup, 2):
+        if len(space) == 0 or in_startup(obs.n, n_startup):
             return self._sobol.sample(study, trial, space)
         optuna = _import_optuna()
         sampler = self._cls(seed=call_seed(self.seed, trial.number, space), n_startup_trials=0, **self.optuna_kwargs)

@@ -2,14 +2,14 @@
 
 Each suggestion:
 
-1. Initial design: the first ``n_startup`` trials (default ``min(max(5, 2d), 20)``) are the
-   scrambled Sobol points of :class:`SobolSampler` for the same seed, so every method of a
-   benchmark shares them.
+1. Initial design: the first ``n_startup`` trials (default ``min(max(5, 2d), 20)``,
+   :mod:`pfnopt.samplers.rules`) are the scrambled Sobol points of :class:`SobolSampler` for the
+   same seed, so every method of a benchmark shares them. Nothing heavy runs in this phase: torch,
+   the checkpoint and the acquisition code are loaded at the first model-based suggestion.
 2. Data (:func:`pfnopt.samplers.observations.collect`): complete trials as unit-cube points,
    objective in minimisation form, constraint values. Failed trials are never values; candidates
-   within ``avoid_radius`` of a failed point are excluded (the rule for "do not re-suggest a
-   failed region blindly": only its immediate neighbourhood is banned, since a failure may be
-   a crash unrelated to the parameters).
+   within ``FAILED_RADIUS`` of a failed point are excluded (:mod:`pfnopt.samplers.rules`).
+   A study with several objectives is refused (:func:`~pfnopt.samplers.rules.require_single_objective`).
 3. A local box around the incumbent (the best feasible trial, else the least violating one;
    :mod:`pfnopt.samplers.trust_region`): the context is the trials inside it, rescaled to the unit
    cube, and candidates are drawn in it; the box shrinks while the incumbent stalls and opens
@@ -33,16 +33,18 @@ Each suggestion:
 from __future__ import annotations
 
 import logging
-import os
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from pfnopt.exceptions import ParameterError
+from pfnopt.acquisition.choices import ACQUISITIONS, METHODS, check_combination  # noqa: F401 (names re-exported)
+from pfnopt.devices import check_device, resolve_device
+from pfnopt.exceptions import NotSupportedError, ParameterError
 from pfnopt.records import FrozenTrial
 from pfnopt.samplers.base import BaseSampler
 from pfnopt.samplers.observations import Observations, collect
 from pfnopt.samplers.penalty import penalised, penalty_growth
+from pfnopt.samplers.rules import FAILED_RADIUS, default_n_startup, in_startup, require_single_objective
 from pfnopt.samplers.simple import SobolSampler
 from pfnopt.samplers.trust_region import Box, half_width, local_box, ranking, stalled_trials
 from pfnopt.space import SearchSpace
@@ -52,32 +54,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 logger = logging.getLogger("pfnopt")
 
-METHODS = ("cei", "cei+", "penalty")
-ACQUISITIONS = ("log_ei", "ei", "pi", "ucb")
 TRENDS = ("none", "linear")  # pfnopt.surrogate.trend.TRENDS, named here so that importing the sampler stays torch-free
-
-
-def default_n_startup(dim: int) -> int:
-    return min(max(5, 2 * dim), 20)
-
-
-def check_device(device: str | None) -> str:
-    """The device asked for (argument, else ``PFNOPT_DEVICE``, else ``auto``), checked for syntax."""
-    choice = device or os.environ.get("PFNOPT_DEVICE") or "auto"
-    if choice not in ("auto", "cpu") and not choice.startswith("cuda"):
-        raise ParameterError(f"unknown device {choice!r}; allowed: auto, cpu, cuda, cuda:N")
-    return choice
-
-
-def resolve_device(choice: str) -> str:
-    """``auto`` -> CUDA when available, else CPU; ``cuda`` without a GPU is an error."""
-    import torch
-
-    if choice == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if choice.startswith("cuda") and not torch.cuda.is_available():
-        raise ParameterError(f"device {choice!r} was asked for but CUDA is not available; use cpu or auto")
-    return choice
 
 
 class PFNSampler(BaseSampler):
@@ -85,13 +62,14 @@ class PFNSampler(BaseSampler):
 
     Args:
         constraints: ``cei`` (default), ``cei+`` or ``penalty`` (see pfnopt.acquisition.constrained).
-        acquisition: ``log_ei`` (default), ``ei``, ``pi`` or ``ucb`` (``ucb`` only without
-            constraints or with ``penalty``).
+        acquisition: ``log_ei`` (default), ``pi`` or ``ucb`` (``ucb``, a bound in the objective's
+            units, only without constraints or with ``penalty``; :mod:`pfnopt.acquisition.constrained`
+            states each score's scale). ``ei`` is refused: ``log_ei`` has the same maximiser.
         n_startup: Sobol trials before the model is used (default ``min(max(5, 2d), 20)``).
         checkpoint: a checkpoint folder; default the shipped one.
         device: ``auto`` (default; or ``PFNOPT_DEVICE``), ``cpu``, ``cuda``.
-        threshold: CEI+ feasibility threshold on ``prod_i P(c_i <= 0)``.
-        beta: UCB exploration weight.
+        threshold: CEI+ feasibility threshold on ``prod_i P(c_i <= 0)`` (default 0.5; only with ``cei+``).
+        beta: UCB exploration weight (default 2; only with ``ucb``).
         local: zoom into a box around the incumbent (:mod:`pfnopt.samplers.trust_region`);
             ``False`` conditions on every trial and searches the whole cube.
         trend: ``"linear"`` or ``"none"``: the PFN's linear mean (:mod:`pfnopt.surrogate.trend`); default
@@ -109,24 +87,30 @@ class PFNSampler(BaseSampler):
         n_startup: int | None = None,
         checkpoint: str | None = None,
         device: str | None = None,
-        threshold: float = 0.5,
-        beta: float = 2.0,
+        threshold: float | None = None,
+        beta: float | None = None,
         options: Any = None,
         local: bool = True,
         trend: str | None = None,
     ):
         super().__init__(seed)
-        if constraints not in METHODS:
-            raise ParameterError(f"unknown constraint method {constraints!r}; allowed: {', '.join(METHODS)}")
-        if acquisition not in ACQUISITIONS:
-            raise ParameterError(f"unknown acquisition {acquisition!r}; allowed: {', '.join(ACQUISITIONS)}")
+        check_combination(constraints, acquisition)
+        # an option the chosen rule never reads is refused, not ignored
+        if threshold is not None and constraints != "cei+":
+            raise NotSupportedError(f"threshold applies to constraints='cei+' only, got constraints={constraints!r}")
+        if beta is not None and acquisition != "ucb":
+            raise NotSupportedError(f"beta applies to acquisition='ucb' only, got acquisition={acquisition!r}")
+        threshold = 0.5 if threshold is None else threshold
+        beta = 2.0 if beta is None else beta
+        if isinstance(beta, bool) or not isinstance(beta, (int, float)) or not beta >= 0:
+            raise ParameterError(f"beta must be a number >= 0, got {beta!r}")
         if n_startup is not None and (not isinstance(n_startup, int) or n_startup < 1):
             raise ParameterError(f"n_startup must be a positive integer, got {n_startup!r}")
         if trend is None:
             trend = "none" if constraints == "penalty" else "linear"
         if trend not in TRENDS:
             raise ParameterError(f"unknown trend {trend!r}; allowed: {', '.join(TRENDS)}")
-        if not 0.0 < threshold <= 1.0:
+        if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0.0 < threshold <= 1.0:
             raise ParameterError(f"threshold must be in (0, 1], got {threshold!r}")
         self.method = constraints
         self.acquisition = acquisition
@@ -167,15 +151,18 @@ class PFNSampler(BaseSampler):
         )
 
     def sample(self, study: "Study", trial: FrozenTrial, space: SearchSpace) -> dict[str, Any]:
+        require_single_objective(study, f"PFNSampler(constraints={self.method!r})")
         n_startup = self.n_startup or default_n_startup(len(space))
         if len(space) == 0:
             return {}
-        if len(space) == 1 and space.dim == 1 and not len(study.get_trials()):
+        # the start-up test comes first and needs neither torch nor the checkpoint (the count of complete
+        # trials does not depend on how categoricals are encoded)
+        obs = collect(study, space, exclude_number=trial.number)
+        if in_startup(obs.n, n_startup):
             return self._startup.sample(study, trial, space)
         model_space = self._model_space(space)
-        obs = collect(study, model_space, exclude_number=trial.number)
-        if obs.n < n_startup or len(space) == 1 and obs.n < 2:
-            return self._startup.sample(study, trial, space)
+        if model_space is not space:
+            obs = collect(study, model_space, exclude_number=trial.number)
         return self._suggest(obs, model_space, trial.number, n_startup)
 
     def _suggest(self, obs: Observations, space: SearchSpace, number: int, n_startup: int) -> dict[str, Any]:
@@ -215,7 +202,7 @@ class PFNSampler(BaseSampler):
 
         result = optimize_acquisition(
             score_fn, space, X_observed=obs.X, centres=obs.X[order[:5]], X_avoid=obs.X_failed,
-            options=self.options or AcqOptions(), rng=rng, dtype=dtype, device=self.device,
+            options=self.options or AcqOptions(avoid_radius=FAILED_RADIUS), rng=rng, dtype=dtype, device=self.device,
             bounds=(box.lo, box.hi) if box else None,
         )
         diag: dict[str, Any] = {"acq_value": result.value}

@@ -54,10 +54,8 @@ class SobolSampler(BaseSampler):
 
 
 def sobol_points(dim: int, start: int, n: int, seed: int | None) -> np.ndarray:
-    """Points ``start .. start+n-1`` of a scrambled Sobol sequence in ``[0, 1]^dim`` (``n x dim``)."""
-    from scipy.stats import qmc
+    """Points ``start .. start+n-1`` of a scrambled Sobol sequence in ``[0, 1]^dim`` (``n x dim``): scipy's
+    ``qmc.Sobol`` numbers, computed by :mod:`pfnopt.qmc` without importing ``scipy.stats``."""
+    from pfnopt.qmc import sobol
 
-    engine = qmc.Sobol(d=dim, scramble=True, rng=np.random.default_rng(seed))
-    if start:
-        engine.fast_forward(start)
-    return engine.random(n)
+    return sobol(dim, start, n, seed)
