@@ -32,7 +32,9 @@ Each suggestion:
 
 from __future__ import annotations
 
+import json
 import logging
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -54,6 +56,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 logger = logging.getLogger("pfnopt")
 
+_DEFAULT = Path("surrogate") / "checkpoints" / "default"  # pfnopt.surrogate.pfn.DEFAULT_CHECKPOINT, torch-free
 TRENDS = ("none", "linear")  # pfnopt.surrogate.trend.TRENDS, named here so that importing the sampler stays torch-free
 
 
@@ -124,6 +127,7 @@ class PFNSampler(BaseSampler):
         self.trend = trend
         self._startup = SobolSampler(seed)
         self._pfn = None
+        self._d_max: int | None = None
 
     @property
     def pfn(self):
@@ -135,9 +139,23 @@ class PFNSampler(BaseSampler):
             self._pfn = load_pfn(self.checkpoint, device=self.device)
         return self._pfn
 
+    @property
+    def d_max(self) -> int:
+        """The checkpoint's input limit, read from its ``config.json`` (no torch, no weights) until the model
+        is loaded."""
+        if self._pfn is not None:
+            return self._pfn.d_max
+        if self._d_max is None:
+            folder = Path(self.checkpoint) if self.checkpoint else Path(__file__).resolve().parents[1] / _DEFAULT
+            try:
+                self._d_max = int(json.loads((folder / "config.json").read_text())["model"]["d_max"])
+            except (OSError, ValueError, KeyError, TypeError):
+                return self.pfn.d_max  # unreadable here: the real load raises the checkpoint's own error
+        return self._d_max
+
     def _model_space(self, space: SearchSpace) -> SearchSpace:
         """One-hot categoricals unless that exceeds the PFN's input limit; then ordinal."""
-        d_max = self.pfn.d_max
+        d_max = self.d_max
         if space.dim <= d_max:
             return space
         ordinal = SearchSpace(dict(space), encoding="ordinal")
@@ -155,14 +173,12 @@ class PFNSampler(BaseSampler):
         n_startup = self.n_startup or default_n_startup(len(space))
         if len(space) == 0:
             return {}
-        # the start-up test comes first and needs neither torch nor the checkpoint (the count of complete
-        # trials does not depend on how categoricals are encoded)
-        obs = collect(study, space, exclude_number=trial.number)
+        # neither the space check nor the start-up test needs torch or the weights: a space the PFN cannot
+        # take is refused at the first trial, and start-up points cost what a Sobol point costs
+        model_space = self._model_space(space)
+        obs = collect(study, model_space, exclude_number=trial.number)
         if in_startup(obs.n, n_startup):
             return self._startup.sample(study, trial, space)
-        model_space = self._model_space(space)
-        if model_space is not space:
-            obs = collect(study, model_space, exclude_number=trial.number)
         return self._suggest(obs, model_space, trial.number, n_startup)
 
     def _suggest(self, obs: Observations, space: SearchSpace, number: int, n_startup: int) -> dict[str, Any]:
