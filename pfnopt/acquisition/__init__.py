@@ -13,6 +13,14 @@ from typing import Any
 from pfnopt.acquisition.choices import ACQUISITIONS, METHODS, check_combination
 
 _LAZY = {
+    "Acquisition": "pfnopt.acquisition.analytic",
+    "LogCEI": "pfnopt.acquisition.analytic",
+    "LogCEIPlus": "pfnopt.acquisition.analytic",
+    "LogEI": "pfnopt.acquisition.analytic",
+    "LogPI": "pfnopt.acquisition.analytic",
+    "LogPoF": "pfnopt.acquisition.analytic",
+    "UCB": "pfnopt.acquisition.analytic",
+    "build_acquisition": "pfnopt.acquisition.analytic",
     "score": "pfnopt.acquisition.constrained",
     "AcqOptions": "pfnopt.acquisition.optimize",
     "AcqResult": "pfnopt.acquisition.optimize",
@@ -26,4 +34,4 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'pfnopt.acquisition' has no attribute {name!r}")
 
 
-__all__ = ["ACQUISITIONS", "AcqOptions", "AcqResult", "METHODS", "check_combination", "optimize_acquisition", "score"]
+__all__ = ["ACQUISITIONS", "METHODS", "check_combination", *_LAZY]

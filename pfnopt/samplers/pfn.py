@@ -48,7 +48,8 @@ from pfnopt.samplers.observations import Observations, collect
 from pfnopt.samplers.penalty import penalised, penalty_growth
 from pfnopt.samplers.rules import FAILED_RADIUS, default_n_startup, in_startup, require_single_objective
 from pfnopt.samplers.simple import SobolSampler
-from pfnopt.samplers.trust_region import Box, half_width, local_box, ranking, stalled_trials
+from pfnopt.samplers.pending import IgnorePending, KrigingBeliever
+from pfnopt.samplers.trust_region import Region, TrustRegion, WholeCube, ranking
 from pfnopt.space import SearchSpace
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -74,7 +75,10 @@ class PFNSampler(BaseSampler):
         threshold: CEI+ feasibility threshold on ``prod_i P(c_i <= 0)`` (default 0.5; only with ``cei+``).
         beta: UCB exploration weight (default 2; only with ``ucb``).
         local: zoom into a box around the incumbent (:mod:`pfnopt.samplers.trust_region`);
-            ``False`` conditions on every trial and searches the whole cube.
+            ``False`` conditions on every trial and searches the whole cube (``region=WholeCube()``).
+        region: the region strategy, default ``TrustRegion()`` (its fields are its configuration).
+        pending: what pending points do, default ``KrigingBeliever()`` (:mod:`pfnopt.samplers.pending`).
+        optimizer: the acquisition optimiser's settings, an ``AcqOptions`` (older name: ``options``).
         trend: ``"linear"`` or ``"none"``: the PFN's linear mean (:mod:`pfnopt.surrogate.trend`); default
             ``"linear"`` for ``cei`` / ``cei+`` and ``"none"`` for ``penalty`` (see step 4 above).
     """
@@ -95,6 +99,9 @@ class PFNSampler(BaseSampler):
         options: Any = None,
         local: bool = True,
         trend: str | None = None,
+        region: TrustRegion | WholeCube | None = None,
+        pending: KrigingBeliever | IgnorePending | None = None,
+        optimizer: Any = None,
     ):
         super().__init__(seed)
         check_combination(constraints, acquisition)
@@ -122,8 +129,17 @@ class PFNSampler(BaseSampler):
         self.device = check_device(device)
         self.threshold = threshold
         self.beta = beta
-        self.options = options
-        self.local = local
+        if options is not None and optimizer is not None:
+            raise ParameterError("give optimizer= or its older name options=, not both")
+        if region is not None and not local:
+            raise ParameterError("give region= or local=False, not both (local=False is region=WholeCube())")
+        for name, value in (("region", region), ("pending", pending)):
+            if value is not None and not callable(getattr(value, "choose" if name == "region" else "condition", None)):
+                raise ParameterError(f"{name}={value!r} is not a {name} strategy (see pfnopt.samplers.{'trust_region' if name == 'region' else 'pending'})")
+        self.region = region if region is not None else (TrustRegion() if local else WholeCube())
+        self.pending = pending if pending is not None else KrigingBeliever()
+        self._optimizer = optimizer if optimizer is not None else options
+        self.local = not isinstance(self.region, WholeCube)
         self.trend = trend
         self._startup = SobolSampler(seed)
         self._pfn = None
@@ -138,6 +154,19 @@ class PFNSampler(BaseSampler):
             self.device = resolve_device(self.device)
             self._pfn = load_pfn(self.checkpoint, device=self.device)
         return self._pfn
+
+    @property
+    def optimizer(self) -> Any:
+        """The acquisition optimiser's settings (:class:`~pfnopt.acquisition.optimize.AcqOptions`)."""
+        if self._optimizer is None:
+            from pfnopt.acquisition.optimize import AcqOptions
+
+            self._optimizer = AcqOptions(avoid_radius=FAILED_RADIUS)
+        return self._optimizer
+
+    @property
+    def options(self) -> Any:  # the older name
+        return self.optimizer
 
     @property
     def d_max(self) -> int:
@@ -182,57 +211,49 @@ class PFNSampler(BaseSampler):
         return self._suggest(obs, model_space, trial.number, n_startup)
 
     def _suggest(self, obs: Observations, space: SearchSpace, number: int, n_startup: int) -> dict[str, Any]:
-        import torch
+        """Condition, build the acquisition, optimise, decode (the module docstring's steps 3-6)."""
+        from pfnopt.acquisition.analytic import build_acquisition
+        from pfnopt.acquisition.optimize import optimize_acquisition
 
-        from pfnopt.acquisition import constrained
-        from pfnopt.acquisition.optimize import AcqOptions, optimize_acquisition
+        Y, best, m = self._targets(obs, n_startup)
+        order = ranking(obs)  # best feasible first, then the least violating
+        region = self.region.choose(obs, space, int(order[0]), n_startup)
+        frame = self._frame(region)
+        inside, running = region.frame.contains(obs.X), obs.X_running[region.frame.contains(obs.X_running)]
+        ctx = self.pending.condition(self.pfn, frame, obs.X[inside], Y[inside], running, self.trend)
+        acq = build_acquisition(ctx.posterior_unchecked, self.method, m, best, self.acquisition, self.beta,
+                                self.threshold)
+        result = optimize_acquisition(
+            acq, space, X_observed=obs.X, centres=obs.X[order[:5]], X_avoid=obs.X_failed, options=self.optimizer,
+            rng=np.random.default_rng(None if self.seed is None else [self.seed, number]), device=self.device,
+            bounds=None if region.search is None else (region.search.lo, region.search.hi),
+        )
+        self._record(result, ctx, m, region)
+        return space.decode(result.x[None, :])[0]
 
-        rng = np.random.default_rng(None if self.seed is None else [self.seed, number])
-        m = obs.m if self.method != "penalty" else 0
+    def _targets(self, obs: Observations, n_startup: int) -> tuple[np.ndarray, float | None, int]:
+        """``(Y, best, m)``: the modelled columns (``n x (1 + m)``), the incumbent in minimisation form (None
+        while nothing is feasible) and the number of constraint columns the acquisition reads."""
         if self.method == "penalty" and obs.m:
             pen, rho = penalised(obs.y, obs.C, penalty_growth(obs, n_startup))
             self.record(penalty_rho=rho)
-            Y = pen[:, None]
             best = float(pen[obs.feasible].min()) if obs.feasible.any() else float(pen.min())
-        else:
-            Y = np.concatenate([obs.y[:, None], obs.C], axis=1) if obs.m else obs.y[:, None]
-            best = obs.best_feasible() if obs.m else float(obs.y.min())
-        dtype = torch.float32
-        order = ranking(obs)  # best feasible first, then the least violating
-        box = self._box(obs, space, order[0], n_startup)
-        # the context is read from `view` (the box widened by 10%, else the whole cube), in its coordinates
-        view = box.expanded(0.1, space.categorical_columns()) if box else Box(np.zeros(space.dim), np.ones(space.dim))
-        inside = view.contains(obs.X)
-        ctx = self.pfn.condition(view.to_local(obs.X[inside]), Y[inside], trend=self.trend)
-        running = obs.X_running[view.contains(obs.X_running)]
-        if len(running):
-            believed = ctx.posterior(torch.as_tensor(view.to_local(running), dtype=dtype)).mean
-            ctx = self.pfn.condition(view.to_local(np.concatenate([obs.X[inside], running])),
-                                     np.concatenate([Y[inside], believed.detach().cpu().double().numpy()]),
-                                     trend=self.trend)
-        lo, span = (torch.as_tensor(v, dtype=dtype, device=self.device) for v in (view.lo, view.span))
+            return pen[:, None], best, 0
+        if obs.m:
+            return np.concatenate([obs.y[:, None], obs.C], axis=1), obs.best_feasible(), obs.m
+        return obs.y[:, None], float(obs.y.min()), 0
 
-        def score_fn(U: torch.Tensor) -> torch.Tensor:
-            post = ctx.posterior(((U - lo) / span).clamp(0.0, 1.0))
-            return constrained.score(post, self.method, m, best, self.acquisition, self.beta, self.threshold)
+    @staticmethod
+    def _frame(region: Region):
+        from pfnopt.surrogate.pfn import Frame
 
-        result = optimize_acquisition(
-            score_fn, space, X_observed=obs.X, centres=obs.X[order[:5]], X_avoid=obs.X_failed,
-            options=self.options or AcqOptions(avoid_radius=FAILED_RADIUS), rng=rng, dtype=dtype, device=self.device,
-            bounds=(box.lo, box.hi) if box else None,
-        )
+        return Frame(region.frame.lo, region.frame.hi)
+
+    def _record(self, result: Any, ctx: Any, m: int, region: Region) -> None:
         diag: dict[str, Any] = {"acq_value": result.value}
+        if region.half_width is not None:
+            diag["box_half_width"] = region.half_width
         if m:
-            with torch.no_grad():
-                post = ctx.posterior(torch.as_tensor(view.to_local(result.x[None, :]), dtype=dtype))
-                diag["prob_feasible"] = float(post.cdf(0.0)[0, 1 : 1 + m].prod())
+            post = ctx.posterior(result.x[None, :])
+            diag["prob_feasible"] = float(post.cdf(0.0)[0, 1 : 1 + m].prod())
         self.record(**diag)
-        return space.decode(result.x[None, :])[0]
-
-    def _box(self, obs: Observations, space: SearchSpace, centre: int, n_startup: int) -> Box | None:
-        """The local box around the incumbent (best feasible, else least violating), or None (``local=False``)."""
-        if not self.local:
-            return None
-        half = half_width(stalled_trials(obs, n_startup), space.dim)
-        self.record(box_half_width=half)
-        return local_box(obs.X, obs.X[centre], half, space.categorical_columns(), max(5, space.dim + 1))
