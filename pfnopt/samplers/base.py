@@ -32,7 +32,13 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 class BaseSampler(abc.ABC):
-    """Base class of every sampler. Subclasses implement :meth:`sample`."""
+    """Base class of every sampler. Subclasses implement :meth:`sample`.
+
+    ``multi_objective``: whether the sampler handles studies with several objectives; a study refuses to
+    ask with one that does not (``NotSupportedError``) instead of letting it optimise objective 0 only.
+    """
+
+    multi_objective: bool = True
 
     def __init__(self, seed: int | None = None):
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):

@@ -105,6 +105,8 @@ class GPSampler(BaseSampler):
         self.num_restarts, self.raw_samples = num_restarts, raw_samples
         self._sobol = SobolSampler(seed)
 
+    multi_objective = False
+
     def __repr__(self) -> str:
         return f"GPSampler(seed={self.seed!r}, method={self.method!r})"
 

@@ -83,6 +83,7 @@ class PFNSampler(BaseSampler):
             ``"linear"`` for ``cei`` / ``cei+`` and ``"none"`` for ``penalty`` (see step 4 above).
     """
 
+    multi_objective = False  # models one objective (column 0) and its constraints
     # Changes whenever the suggestion rule changes, so benchmark results of an older rule are redone.
     RULE_VERSION = 5
 
