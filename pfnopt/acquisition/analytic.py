@@ -109,19 +109,20 @@ class LogVariance(Acquisition):
 
 
 class LogPoF(Acquisition):
-    """``sum_i log P(c_i <= 0)`` over the constraint columns ``1..n_constraints``.
+    """``sum_i log P(c_i <= 0)`` over the constraint columns ``start .. start + n_constraints - 1`` (default
+    ``start=1``: after the one objective).
 
     With ``boost`` each factor is ``min(1, 2 P_i)`` (the CEI+ rule). :meth:`both` returns the boosted
     and the plain sum from one cdf evaluation.
     """
 
-    def __init__(self, model: Model | None, n_constraints: int, boost: bool = False):
+    def __init__(self, model: Model | None, n_constraints: int, boost: bool = False, start: int = 1):
         super().__init__(model)
-        self.n_constraints, self.boost = n_constraints, boost
+        self.n_constraints, self.boost, self.start = n_constraints, boost, start
 
     def both(self, post: PosteriorLike) -> tuple[Tensor, Tensor]:
         """``(score, log prod_i P_i)``, each ``q``."""
-        cdf = post.columns(1, 1 + self.n_constraints).cdf(0.0).clamp(1e-300, 1.0)  # q x m_c (not the objective's)
+        cdf = post.columns(self.start, self.start + self.n_constraints).cdf(0.0).clamp(1e-300, 1.0)  # q x m_c (not the objective's)
         plain = torch.log(cdf).sum(-1)
         if self.boost:
             return torch.log((2.0 * cdf).clamp(max=1.0)).sum(-1), plain

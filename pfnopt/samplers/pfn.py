@@ -58,6 +58,7 @@ if TYPE_CHECKING:  # pragma: no cover
 logger = logging.getLogger("pfnopt")
 
 _DEFAULT = Path("surrogate") / "checkpoints" / "default"  # pfnopt.surrogate.pfn.DEFAULT_CHECKPOINT, torch-free
+MO_ACQUISITIONS = ("auto", "ehvi", "parego")
 TRENDS = ("none", "linear")  # pfnopt.surrogate.trend.TRENDS, named here so that importing the sampler stays torch-free
 
 
@@ -79,11 +80,16 @@ class PFNSampler(BaseSampler):
         region: the region strategy, default ``TrustRegion()`` (its fields are its configuration).
         pending: what pending points do, default ``KrigingBeliever()`` (:mod:`pfnopt.samplers.pending`).
         optimizer: the acquisition optimiser's settings, an ``AcqOptions`` (older name: ``options``).
+        mo_acquisition: for a study with several objectives: ``"ehvi"`` (two objectives; expected
+            hypervolume improvement from ``n_mc`` draws of the bar distributions, times the probability of
+            feasibility; ``constraints="cei"`` only), ``"parego"`` (any number; a random augmented Chebyshev
+            scalarisation per trial, then the single-objective rule with any constraint method), or
+            ``"auto"`` (default: ``ehvi`` for two objectives, ``parego`` for more).
         trend: ``"linear"`` or ``"none"``: the PFN's linear mean (:mod:`pfnopt.surrogate.trend`); default
             ``"linear"`` for ``cei`` / ``cei+`` and ``"none"`` for ``penalty`` (see step 4 above).
     """
 
-    multi_objective = False  # models one objective (column 0) and its constraints
+    multi_objective = True  # several objectives: EHVI (2) or ParEGO (any number), see _suggest_multi
     # Changes whenever the suggestion rule changes, so benchmark results of an older rule are redone.
     RULE_VERSION = 5
 
@@ -103,6 +109,8 @@ class PFNSampler(BaseSampler):
         region: TrustRegion | WholeCube | None = None,
         pending: KrigingBeliever | IgnorePending | None = None,
         optimizer: Any = None,
+        mo_acquisition: str = "auto",
+        n_mc: int = 32,
     ):
         super().__init__(seed)
         check_combination(constraints, acquisition)
@@ -141,6 +149,11 @@ class PFNSampler(BaseSampler):
         self.pending = pending if pending is not None else KrigingBeliever()
         self._optimizer = optimizer if optimizer is not None else options
         self.local = not isinstance(self.region, WholeCube)
+        if mo_acquisition not in MO_ACQUISITIONS:
+            raise ParameterError(f"unknown mo_acquisition {mo_acquisition!r}; allowed: {', '.join(MO_ACQUISITIONS)}")
+        if isinstance(n_mc, bool) or not isinstance(n_mc, int) or n_mc < 1:
+            raise ParameterError(f"n_mc must be a positive integer (Monte Carlo draws of EHVI), got {n_mc!r}")
+        self.mo_acquisition, self.n_mc = mo_acquisition, n_mc
         self.trend = trend
         self._startup = SobolSampler(seed)
         self._pfn = None
@@ -199,7 +212,9 @@ class PFNSampler(BaseSampler):
         )
 
     def sample(self, study: "Study", trial: FrozenTrial, space: SearchSpace) -> dict[str, Any]:
-        require_single_objective(study, f"PFNSampler(constraints={self.method!r})")
+        n_objectives = len(study.directions)
+        if n_objectives > 1:
+            self._multi_kind(n_objectives)  # refuse an impossible combination before the start-up points
         n_startup = self.n_startup or default_n_startup(len(space))
         if len(space) == 0:
             return {}
@@ -209,7 +224,54 @@ class PFNSampler(BaseSampler):
         obs = collect(study, model_space, exclude_number=trial.number)
         if in_startup(obs.n, n_startup):
             return self._startup.sample(study, trial, space)
+        if n_objectives > 1:
+            return self._suggest_multi(obs, model_space, trial.number, n_startup, n_objectives)
         return self._suggest(obs, model_space, trial.number, n_startup)
+
+    def _multi_kind(self, k: int) -> str:
+        kind = self.mo_acquisition if self.mo_acquisition != "auto" else ("ehvi" if k == 2 else "parego")
+        if kind == "ehvi" and k != 2:
+            raise NotSupportedError(f"mo_acquisition='ehvi' handles 2 objectives, the study has {k}; use 'parego'")
+        if kind == "ehvi" and self.method != "cei":
+            raise NotSupportedError(
+                f"mo_acquisition='ehvi' weighs by the probability of feasibility (constraints='cei'); "
+                f"constraints={self.method!r} needs mo_acquisition='parego'"
+            )
+        return kind
+
+    def _suggest_multi(self, obs: Observations, space: SearchSpace, number: int, n_startup: int,
+                       k: int) -> dict[str, Any]:
+        """Several objectives: ParEGO (a scalarised column, then the single-objective rule) or EHVI."""
+        import dataclasses
+
+        from pfnopt.acquisition import multiobjective as mo
+
+        if self._multi_kind(k) == "parego":
+            weights = mo.simplex_weights(k, np.random.default_rng(None if self.seed is None else [self.seed, number, 1]))
+            self.record(parego_weights=[float(w) for w in weights])
+            return self._suggest(dataclasses.replace(obs, y=mo.parego_scalarise(obs.Y, weights)), space, number,
+                                 n_startup)
+        from pfnopt.acquisition.analytic import LogPoF
+        from pfnopt.acquisition.optimize import optimize_acquisition
+
+        feasible = obs.feasible
+        lo, span = mo.objective_bounds(obs.Y)
+        on_front = np.flatnonzero(feasible)[mo.pareto_mask(obs.Y[feasible])] if feasible.any() else np.zeros(0, int)
+        region = WholeCube().choose(obs, space, 0, n_startup)  # a front has no single incumbent to zoom on
+        Y = np.concatenate([obs.Y, obs.C], axis=1)
+        ctx = self.pending.condition(self.pfn, self._frame(region), obs.X, Y, obs.X_running, self.trend)
+        if obs.m and not feasible.any():  # find the feasible region first
+            acq = LogPoF(ctx.posterior_unchecked, obs.m, start=k)
+        else:
+            acq = mo.LogEHVI(ctx.posterior_unchecked, mo.normalise(obs.Y[on_front], lo, span), lo, span,
+                             n_constraints=obs.m, n_samples=self.n_mc, seed=0 if self.seed is None else self.seed)
+        centres = obs.X[on_front] if len(on_front) else obs.X[ranking(obs)[:5]]
+        result = optimize_acquisition(
+            acq, space, X_observed=obs.X, centres=centres, X_avoid=obs.X_failed, options=self.optimizer,
+            rng=np.random.default_rng(None if self.seed is None else [self.seed, number]), device=self.device,
+        )
+        self.record(acq_value=result.value, front_size=int(len(on_front)))
+        return space.decode(result.x[None, :])[0]
 
     def _suggest(self, obs: Observations, space: SearchSpace, number: int, n_startup: int) -> dict[str, Any]:
         """Condition, build the acquisition, optimise, decode (the module docstring's steps 3-6)."""
