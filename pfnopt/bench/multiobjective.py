@@ -59,7 +59,7 @@ def run_cell(problem_name: str, method: str, seed: int, budget: int, init: int) 
     for params in shared_design(p, init, seed):
         study.enqueue_trial(params)
     t0 = time.perf_counter()
-    study.optimize(p.objective, n_trials=budget, catch=(Exception,))
+    study.optimize(p.objective, n_trials=budget)  # a failing sampler fails the cell, loudly
     wall = time.perf_counter() - t0
     trials = study.trials
     F = np.array([t.values if t.state == TrialState.COMPLETE and t.values else [np.nan] * p.n_objectives
@@ -158,6 +158,8 @@ def write_report(out: Path, figures: bool = True) -> Path:
             secs = [s for c in sel(p, m) for s in c["sampler_seconds"]]
             row.append(f"{statistics.median(secs):.3f}" if secs else "-")
         lines.append(f"| {p} | " + " | ".join(row) + " |")
+    failed = [f"{c['problem']}/{c['method']}/seed{c['seed']} ({c['n_failed']})" for c in cells if c["n_failed"]]
+    lines += ["", f"Cells with failed trials: {', '.join(failed) if failed else 'none'}."]
     if "pfn" in methods and "optuna-gp" in methods:
         wins, n = 0, 0
         for p in problems:

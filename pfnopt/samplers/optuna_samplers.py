@@ -159,7 +159,7 @@ class OptunaSampler(BaseSampler):
         mirror.add_trials(copies)
         asked = mirror.ask({name: to_optuna(dist) for name, dist in space.items()})
         self.record(optuna_sampler=type(sampler).__name__, n_mirrored=len(copies))
-        generation = asked.system_attrs.get(f"{type(sampler).__name__}:generation")
+        generation = mirror.trials[-1].system_attrs.get(f"{type(sampler).__name__}:generation")
         if generation is not None:  # NSGA-II reads each trial's generation back from the mirror's copies
             self.record(**{_GENERATION: generation})
         return {name: _from_optuna(dist, asked.params[name]) for name, dist in space.items()}
