@@ -94,7 +94,7 @@ def main() -> None:
         (work / "p_optuna.py").write_text(PROGRAM_OPTUNA)
         envs = {name: {**base, "PYTHONPATH": str(tree)} for name, tree in trees.items()}
         envs["optuna"] = dict(base)
-        for name, tree in trees.items():  # one study per variant (start-up phase: nothing is ever told)
+        for name in trees:  # one study per variant (start-up phase: nothing is ever told)
             url = f"sqlite:///{work}/{name}.db"
             subprocess.run([str(BIN / "pfnopt"), "study", "create", "s", "--storage", url], env=envs[name], cwd=work,
                            check=True, capture_output=True)

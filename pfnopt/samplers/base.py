@@ -22,13 +22,11 @@ from __future__ import annotations
 
 import abc
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pfnopt.records import FrozenTrial, TrialState
 from pfnopt.space import SearchSpace
-
-if TYPE_CHECKING:  # pragma: no cover
-    from pfnopt.study import Study
+from pfnopt.study_view import StudyView
 
 
 class BaseSampler(abc.ABC):
@@ -49,10 +47,10 @@ class BaseSampler(abc.ABC):
         self._local = threading.local()
 
     @abc.abstractmethod
-    def sample(self, study: "Study", trial: FrozenTrial, space: SearchSpace) -> dict[str, Any]:
+    def sample(self, study: StudyView, trial: FrozenTrial, space: SearchSpace) -> dict[str, Any]:
         """Params for every name in ``space`` (external values, each inside its distribution)."""
 
-    def infer_space(self, study: "Study", trial: FrozenTrial) -> SearchSpace:
+    def infer_space(self, study: StudyView, trial: FrozenTrial) -> SearchSpace:
         """The joint space of a define-by-run trial: every parameter that finished trials used.
 
         A name seen with two different distributions is left out (it will be sampled alone).

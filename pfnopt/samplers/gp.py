@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import time
 import warnings
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -54,9 +54,7 @@ from pfnopt.samplers.penalty import penalised, penalty_growth
 from pfnopt.samplers.rules import FAILED_RADIUS, call_seed, default_n_startup, in_startup, require_single_objective
 from pfnopt.samplers.simple import SobolSampler, sobol_points
 from pfnopt.space import SearchSpace
-
-if TYPE_CHECKING:  # pragma: no cover
-    from pfnopt.study import Study
+from pfnopt.study_view import StudyView
 
 METHODS = ("ei", "cei", "penalty")
 FIT_LAYOUT = "batched"  # batched multi-output SingleTaskGP: faster than ModelListGP (benchmarks/baselines)
@@ -110,7 +108,7 @@ class GPSampler(BaseSampler):
     def __repr__(self) -> str:
         return f"GPSampler(seed={self.seed!r}, method={self.method!r})"
 
-    def sample(self, study: "Study", trial: FrozenTrial, space: SearchSpace) -> dict[str, Any]:
+    def sample(self, study: StudyView, trial: FrozenTrial, space: SearchSpace) -> dict[str, Any]:
         require_single_objective(study, f"gp-{self.method}")
         obs = collect(study, space, exclude_number=trial.number)
         usable = np.isfinite(obs.y) & np.all(np.isfinite(obs.C), axis=1)

@@ -14,7 +14,7 @@ Start-up, seeding and failed points follow :mod:`pfnopt.samplers.rules`.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -25,9 +25,7 @@ from pfnopt.samplers.observations import collect
 from pfnopt.samplers.rules import call_seed, default_n_startup, in_startup
 from pfnopt.samplers.simple import SobolSampler
 from pfnopt.space import SearchSpace
-
-if TYPE_CHECKING:  # pragma: no cover
-    from pfnopt.study import Study
+from pfnopt.study_view import StudyView
 
 
 class GPEHVISampler(BaseSampler):
@@ -53,7 +51,7 @@ class GPEHVISampler(BaseSampler):
     def __repr__(self) -> str:
         return f"GPEHVISampler(seed={self.seed!r})"
 
-    def sample(self, study: "Study", trial: FrozenTrial, space: SearchSpace) -> dict[str, Any]:
+    def sample(self, study: StudyView, trial: FrozenTrial, space: SearchSpace) -> dict[str, Any]:
         obs = collect(study, space, exclude_number=trial.number)
         n_startup = default_n_startup(len(space)) if self.n_startup is None else self.n_startup
         if space.dim == 0 or in_startup(obs.n, n_startup):

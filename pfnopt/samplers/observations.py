@@ -19,15 +19,12 @@ model sees the same data under the same rules:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from pfnopt.records import FrozenTrial, StudyDirection, TrialState
 from pfnopt.space import SearchSpace
-
-if TYPE_CHECKING:  # pragma: no cover
-    from pfnopt.study import Study
+from pfnopt.study_view import StudyView
 
 
 @dataclass(frozen=True)
@@ -64,7 +61,7 @@ def _in_space(t: FrozenTrial, space: SearchSpace) -> bool:
     return all(space[n].contains(v) for n, v in t.params.items() if n in space)
 
 
-def collect(study: "Study", space: SearchSpace, exclude_number: int | None = None) -> Observations:
+def collect(study: StudyView, space: SearchSpace, exclude_number: int | None = None) -> Observations:
     """Trials of ``study`` as arrays over ``space`` (see the module docstring for the rules)."""
     trials = study.get_trials()
     signs = np.array([-1.0 if d == StudyDirection.MAXIMIZE else 1.0 for d in study.directions])

@@ -32,20 +32,18 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from pfnopt.exceptions import ParameterError, missing_extra
 from pfnopt.records import FrozenTrial, TrialState
 from pfnopt.samplers.base import BaseSampler
-from pfnopt.samplers.rules import call_seed, default_n_startup, in_startup
 from pfnopt.samplers.observations import collect
+from pfnopt.samplers.rules import call_seed, default_n_startup, in_startup
 from pfnopt.samplers.simple import SobolSampler
 from pfnopt.space import Categorical, Distribution, Float, Int, SearchSpace
-
-if TYPE_CHECKING:  # pragma: no cover
-    from pfnopt.study import Study
+from pfnopt.study_view import StudyView
 
 KINDS = ("tpe", "gp", "nsga2")
 _GENERATION = "optuna_generation"  # diagnostics key: a GA trial's generation, fed back to the next mirror
@@ -133,7 +131,7 @@ class OptunaSampler(BaseSampler):
     def __repr__(self) -> str:
         return f"OptunaSampler(seed={self.seed!r}, kind={self.kind!r})"
 
-    def sample(self, study: "Study", trial: FrozenTrial, space: SearchSpace) -> dict[str, Any]:
+    def sample(self, study: StudyView, trial: FrozenTrial, space: SearchSpace) -> dict[str, Any]:
         obs = collect(study, space, exclude_number=trial.number)
         n_startup = default_n_startup(len(space)) if self.n_startup is None else self.n_startup
         if len(space) == 0 or in_startup(obs.n, n_startup):

@@ -35,7 +35,7 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -46,14 +46,12 @@ from pfnopt.records import FrozenTrial
 from pfnopt.samplers.base import BaseSampler
 from pfnopt.samplers.observations import Observations, collect
 from pfnopt.samplers.penalty import penalised, penalty_growth
-from pfnopt.samplers.rules import FAILED_RADIUS, default_n_startup, in_startup, require_single_objective
-from pfnopt.samplers.simple import SobolSampler
 from pfnopt.samplers.pending import IgnorePending, KrigingBeliever
+from pfnopt.samplers.rules import FAILED_RADIUS, default_n_startup, in_startup
+from pfnopt.samplers.simple import SobolSampler
 from pfnopt.samplers.trust_region import Region, TrustRegion, WholeCube, ranking
 from pfnopt.space import SearchSpace
-
-if TYPE_CHECKING:  # pragma: no cover
-    from pfnopt.study import Study
+from pfnopt.study_view import StudyView
 
 logger = logging.getLogger("pfnopt")
 
@@ -211,7 +209,7 @@ class PFNSampler(BaseSampler):
             "use a smaller space or a sampler without this limit (sobol, optuna-tpe)"
         )
 
-    def sample(self, study: "Study", trial: FrozenTrial, space: SearchSpace) -> dict[str, Any]:
+    def sample(self, study: StudyView, trial: FrozenTrial, space: SearchSpace) -> dict[str, Any]:
         n_objectives = len(study.directions)
         if n_objectives > 1:
             self._multi_kind(n_objectives)  # refuse an impossible combination before the start-up points

@@ -9,16 +9,14 @@ several processes on one study draw distinct, reproducible points.
 from __future__ import annotations
 
 import zlib
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from pfnopt.records import FrozenTrial
 from pfnopt.samplers.base import BaseSampler
 from pfnopt.space import SearchSpace
-
-if TYPE_CHECKING:  # pragma: no cover
-    from pfnopt.study import Study
+from pfnopt.study_view import StudyView
 
 
 def _rng(seed: int | None, number: int, space: SearchSpace) -> np.random.Generator:
@@ -32,7 +30,7 @@ def _rng(seed: int | None, number: int, space: SearchSpace) -> np.random.Generat
 class RandomSampler(BaseSampler):
     """Independent uniform samples on the unit cube (log parameters uniform on the log scale)."""
 
-    def sample(self, study: "Study", trial: FrozenTrial, space: SearchSpace) -> dict[str, Any]:
+    def sample(self, study: StudyView, trial: FrozenTrial, space: SearchSpace) -> dict[str, Any]:
         ordinal = SearchSpace(dict(space), encoding="ordinal")
         u = _rng(self.seed, trial.number, space).random(ordinal.dim)
         return ordinal.decode(u[None, :])[0]
@@ -45,7 +43,7 @@ class SobolSampler(BaseSampler):
     uniform draw, since a one-dimensional Sobol sequence per name would correlate parameters.
     """
 
-    def sample(self, study: "Study", trial: FrozenTrial, space: SearchSpace) -> dict[str, Any]:
+    def sample(self, study: StudyView, trial: FrozenTrial, space: SearchSpace) -> dict[str, Any]:
         ordinal = SearchSpace(dict(space), encoding="ordinal")
         if ordinal.dim <= 1:
             u = _rng(self.seed, trial.number, space).random(ordinal.dim)

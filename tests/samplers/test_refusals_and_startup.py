@@ -144,3 +144,21 @@ def test_a_space_too_large_for_the_checkpoint_is_refused_at_the_first_trial_with
 
 def test_parameter_error_is_still_a_value_error():
     assert issubclass(ParameterError, ValueError) and issubclass(NotSupportedError, ValueError)
+
+
+def test_a_study_is_a_study_view_and_samplers_need_no_more():
+    from pfnopt.samplers.simple import SobolSampler
+    from pfnopt.study_view import StudyView
+
+    study = pfnopt.create_study()
+    assert isinstance(study, StudyView)
+
+    class Snapshot:  # the narrow view alone, no storage behind it
+        study_name, directions, system_attrs = "snap", study.directions, {}
+
+        def get_trials(self, states=None):
+            return []
+
+    assert isinstance(Snapshot(), StudyView)
+    params = SobolSampler(seed=0).sample(Snapshot(), study.ask(), pfnopt.SearchSpace({"x": Float(0, 1)}))
+    assert 0.0 <= params["x"] <= 1.0
