@@ -51,7 +51,12 @@ def study_name() -> str:
 
 # --- device and dtype for the surrogate / acquisition / sampler tests ------------------------------------------
 # PFNOPT_TEST_DEVICE=cuda reruns them on a GPU (default cpu); `dtype` loops a test over float32 and float64.
-def test_device() -> str:
+# The samplers built inside tests take their device from PFNOPT_DEVICE, so it follows PFNOPT_TEST_DEVICE too.
+if os.environ.get("PFNOPT_TEST_DEVICE") and not os.environ.get("PFNOPT_DEVICE"):
+    os.environ["PFNOPT_DEVICE"] = os.environ["PFNOPT_TEST_DEVICE"]
+
+
+def requested_test_device() -> str:
     return os.environ.get("PFNOPT_TEST_DEVICE", "cpu")
 
 
@@ -59,7 +64,7 @@ def test_device() -> str:
 def device() -> str:
     """The torch device the tests run on: ``PFNOPT_TEST_DEVICE`` (default ``cpu``); skips when CUDA is asked
     for and absent (under CI it fails instead)."""
-    name = test_device()
+    name = requested_test_device()
     if name.startswith("cuda"):
         import torch
 
