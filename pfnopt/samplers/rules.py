@@ -55,6 +55,6 @@ def require_single_objective(study: Any, sampler: str) -> None:
     if n != 1:
         raise NotSupportedError(
             f"{sampler} optimises one objective, but study {study.study_name!r} has {n} "
-            "(directions=[...]); use a sampler that handles several: 'optuna-tpe', 'optuna-gp', "
-            "'random' or 'sobol'"
+            "(directions=[...]); use a sampler that handles several: 'pfn' (EHVI / ParEGO), 'gp-ehvi', "
+            "'optuna-tpe', 'optuna-gp', 'nsga2', 'random' or 'sobol'"
         )

@@ -21,11 +21,12 @@ def test_bad_space_and_objective_are_one_line_pfnopt_errors(tmp_path):
     assert r.exit_code == 1 and "does not exist" in r.output
 
 
-def test_multi_objective_study_with_the_default_sampler_is_refused_in_one_line(tmp_path):
+def test_multi_objective_study_with_a_single_objective_sampler_is_refused_in_one_line(tmp_path):
     url = f"sqlite:///{tmp_path / 'm.db'}"
     r = runner.invoke(app, ["study", "create", "mo", "-d", "minimize", "-d", "maximize", "--storage", url])
     assert r.exit_code == 0, r.output
-    r = runner.invoke(app, ["ask", "mo", "--space", '{"x": {"type": "float", "low": 0, "high": 1}}', "--storage", url])
+    r = runner.invoke(app, ["ask", "mo", "--space", '{"x": {"type": "float", "low": 0, "high": 1}}', "--sampler",
+                            "gp-cei", "--storage", url])
     assert r.exit_code == 1 and "optimises one objective" in r.output and "NotSupportedError" not in r.output
     r = runner.invoke(app, ["ask", "mo", "--space", '{"x": {"type": "float", "low": 0, "high": 1}}', "--sampler",
                             "sobol", "--storage", url])
