@@ -174,6 +174,9 @@ def write_report(out: Path, figures: bool = True) -> Path:
             png = _figure(out, p, methods, sel)
             if png:
                 lines.append(f"![{p}](figures/{png.name})")
+    notes = out / "notes.md"  # what the run's author adds: sizing, what did not finish, why
+    if notes.exists():
+        lines += ["", notes.read_text().rstrip()]
     path = out / "report.md"
     path.write_text("\n".join(lines) + "\n")
     return path
