@@ -40,7 +40,7 @@ from pfnopt.surrogate.checkpoint import (
 )
 from pfnopt.surrogate.errors import CheckpointError
 from pfnopt.surrogate.model import PFNConfig, PFNTransformer, standardize
-from pfnopt.surrogate.priors import GPPrior, make_prior
+from pfnopt.surrogate.priors import CurvePrior, GPPrior, make_prior
 
 logger = logging.getLogger(__name__)
 
@@ -134,6 +134,21 @@ PRESETS: dict[str, TrainConfig] = {
         compile=True,
         threads=4,
     ),
+    # The learning-curve PFN (pfnopt/surrogate/checkpoints/curve): one curve per data set, see priors/curves.py.
+    "curve": TrainConfig(
+        preset="curve",
+        model=PFNConfig(d_max=2, n_max=64, emsize=64, n_layer=3, n_head=2, n_buckets=256, decoder_hidden=128),
+        prior=CurvePrior().to_dict(),
+        steps=6000,
+        tokens_per_batch=2048,
+        n_targets=16,
+        n_start=64,
+        warmup=300,
+        border_samples=200_000,
+        val_per_n=64,
+        checkpoint_every=100,
+        eval_every=250,
+    ),
 }
 
 
@@ -179,7 +194,8 @@ def batch_size_for(cfg: TrainConfig, n_ctx: int) -> int:
 
 def normalized_batch(prior, b: int, n_ctx: int, n_tgt: int, d_max: int, gen, device, d=None):
     """Sample and standardise: returns ``x`` ``b x N x D``, ``y_ctx`` ``b x n``, ``y_tgt`` ``b x q``, ``d`` ``b``."""
-    batch = prior.sample(b, n_ctx + n_tgt, d_max, gen, device, d=d)
+    extra = {"n_ctx": n_ctx} if getattr(prior, "uses_n_ctx", False) else {}  # curves: context = observed prefix
+    batch = prior.sample(b, n_ctx + n_tgt, d_max, gen, device, d=d, **extra)
     loc, scale = standardize(batch.y[:, :n_ctx])
     y = (batch.y - loc) / scale
     return batch.x, y[:, :n_ctx], y[:, n_ctx:], batch.d
@@ -200,7 +216,7 @@ def compute_borders(cfg: TrainConfig, prior, gen: torch.Generator, device) -> to
 def validation_set(cfg: TrainConfig, device) -> list[tuple]:
     """Held-out GP-prior data sets (fixed seed) at context sizes 5, 20, 50, 100, 200 (capped at ``n_max``)."""
     gen = torch.Generator(device=device).manual_seed(cfg.seed + 1_000_003)
-    prior = GPPrior()
+    prior = make_prior(cfg.prior) if cfg.prior.get("name") == "curves" else GPPrior()  # curves: own held-out set
     out = []
     for n in (5, 20, 50, 100, 200):
         n = min(n, cfg.model.n_max)
