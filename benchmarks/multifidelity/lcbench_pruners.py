@@ -65,7 +65,7 @@ def main() -> None:
                     if best is None:
                         best = oracle(bench, task, n=args.oracle_n)
                     r = run_search(bench, task, METHODS[m](), m, seed, budget)
-                    rec = asdict(r) | {"oracle": best, "load": os.getloadavg()[0], "time": time.time()}
+                    rec = asdict(r) | {"oracle": best, "oracle_n": args.oracle_n, "load": os.getloadavg()[0], "time": time.time()}
                     f.write(json.dumps(rec) + "\n")
                     f.flush()
                     print(f"{task} seed {seed} {m}: regret {best - r.incumbent:.4f} trials {r.n_trials} "

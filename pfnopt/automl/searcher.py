@@ -187,6 +187,8 @@ def search(
         names.append("valid")
     if isinstance(pruner, str) and pruner == "median":
         pruner = MedianPruner(n_startup_trials=5, n_warmup_steps=1)
+    elif pruner is None:
+        pruner = "none"  # search() prunes only when asked; a study's own default is now MedianPruner
     study = pfnopt.create_study(
         study_name=study_name or f"automl-{task.name}-{uuid.uuid4().hex[:8]}",
         storage=storage,

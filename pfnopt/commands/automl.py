@@ -128,7 +128,7 @@ def run(
             task_obj,
             n_trials=n_trials,
             sampler=sampler,
-            pruner=None if pruner == "none" else pruner,
+            pruner=pruner,
             space=space,
             train_config=tc,
             max_params=max_params,
