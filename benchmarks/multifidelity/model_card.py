@@ -1,9 +1,12 @@
 """Write pfnopt/surrogate/checkpoints/curve/README.md (the model card) from the checkpoint's config.json:
     python benchmarks/multifidelity/model_card.py
 """
-import json, sys
+import json
+import sys
 from pathlib import Path
+
 from safetensors.torch import load_file
+
 d = Path("pfnopt/surrogate/checkpoints/curve")
 r = json.loads((d / "config.json").read_text())
 n_params = sum(v.numel() for k, v in load_file(str(d / "model.safetensors")).items() if not k.endswith("borders"))
@@ -32,7 +35,7 @@ f"- Training: all {t['steps']} planned steps ran (about 38 minutes wall); shippe
 f"  step {r['step']}, after {r['datasets_seen']:,} curves seen (each sampled fresh), {r['train_seconds']} s of training on",
 f"  {r['device']}, 1 thread at `nice -n 19` on a 2-core machine shared with other jobs (1-minute load average",
 f"  between 6 and 33 during the run, read with uptime), seed {r['seed']}, tokens per batch {t['tokens_per_batch']}, {t['n_targets']} targets per curve, lr {t['lr']}.",
-f"- Validation (held-out prior curves, NLL of the standardised targets by prefix length): "
+"- Validation (held-out prior curves, NLL of the standardised targets by prefix length): "
 + ", ".join(f"n={k}: {v}" for k, v in r.get("val_nll_by_n", {}).items()) + f"; best mean {r['best_val_nll']:.4f}.",
 f"- Code: {r['code_version']}.",
 "- Command (resumable; rerun the same line to continue):",

@@ -53,7 +53,7 @@ def main() -> None:
     mean = {m: {t: float(np.mean(v)) for t, v in reg[m].items()} for m in methods}
     # epochs each method needs to reach no-pruning's final incumbent (same configurations, same order)
     speed = defaultdict(list)
-    for (t, s), c in cells.items():
+    for c in cells.values():
         target = c["none"]["incumbent"]
         for m in methods:
             e = epochs_to_reach(c[m]["trajectory"], target)

@@ -10,7 +10,7 @@ import torch
 
 import pfnopt
 from pfnopt.pruners import CurvePFNPruner, create_pruner
-from pfnopt.surrogate.curve import CURVE_CHECKPOINT, CurvePFN
+from pfnopt.surrogate.curve import CurvePFN
 from pfnopt.surrogate.priors import CurvePrior, make_prior
 
 

@@ -30,7 +30,7 @@ def curves(n_trials: int = 24, n_steps: int = 28, seed: int = 0) -> list[list[fl
     """Hand-made loss curves: a * t^-alpha + c with noise, crossing each other, one NaN report."""
     rng = np.random.default_rng(seed)
     out = []
-    for i in range(n_trials):
+    for _i in range(n_trials):
         a, alpha, c = rng.uniform(0.5, 2), rng.uniform(0.2, 1.5), rng.uniform(0.0, 1.0)
         t = np.arange(1, n_steps + 1)
         y = a * t ** -alpha + c + rng.normal(0, 0.03, n_steps)
