@@ -65,7 +65,7 @@ def main() -> None:
         f"`random` sampler: every method sees the same configurations in the same order), budget {budget} epochs "
         f"(= {budget // 52} full 52-epoch runs) per search, maximising validation accuracy (fraction). Regret = best "
         f"final accuracy of {runs[0].get('oracle_n', 1000):,} random configurations of the task minus the search's incumbent (best trial that ran "
-        "all 52 epochs). Pruners: `MedianPruner()` (Optuna's defaults), `HyperbandPruner(1, 52, 3)`, "
+        "all 52 epochs; negative where a search beat that reference). Pruners: `MedianPruner()` (Optuna's defaults), `HyperbandPruner(1, 52, 3)`, "
         "`SuccessiveHalvingPruner(1, 4)` (ASHA), `CurvePFNPruner(max_steps=52, threshold=0.05)` with the shipped "
         "curve PFN.",
         "",
