@@ -51,7 +51,7 @@ def create_pruner(name: str, **kwargs) -> BasePruner:
     ``lower`` and/or ``upper``, ``patient`` needs ``patience``.
     """
     if not isinstance(name, str) or name not in PRUNERS:
-        raise ParameterError(f"pruner={name!r} is not known; allowed: {', '.join(PRUNERS)}")
+        raise ParameterError(f"unknown pruner {name!r}; allowed: {', '.join(PRUNERS)}")
     cls = PRUNERS[name]
     params = {
         p: spec for p, spec in inspect.signature(cls.__init__).parameters.items()
