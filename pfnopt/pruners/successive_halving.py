@@ -5,7 +5,10 @@ reaches a rung is promoted if its value there is in the top ``1 / reduction_fact
 at that rung so far, else pruned. Optuna records each trial's rung values as system attributes; here they
 are derived from the intermediate values (a trial's value at a rung is its first report at or after the
 rung's step), so the pruner writes nothing and every worker reads the same rungs from the storage. The two
-agree whenever ``should_prune`` is called after every report (tests/pruners compare them step by step).
+agree whenever ``should_prune`` is called after every report (tests/pruners compare them step by step),
+with one deliberate difference: with ``min_resource="auto"`` (or Hyperband's ``max_resource="auto"``) Optuna
+records no rung values until the resource is resolved at the first completed trial, so the trials that ran
+before it never compete; here their reports count like everyone else's.
 """
 
 from __future__ import annotations
