@@ -32,6 +32,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Categorical",
+    "DaskExecutor",
     "DuplicateStudyError",
     "Float",
     "FrozenTrial",
@@ -54,3 +55,12 @@ __all__ = [
     "get_all_study_summaries",
     "load_study",
 ]
+
+
+def __getattr__(name: str):
+    # lazily, so that `import pfnopt` does not import Dask
+    if name == "DaskExecutor":
+        from pfnopt.distributed.executor import DaskExecutor
+
+        return DaskExecutor
+    raise AttributeError(f"module 'pfnopt' has no attribute {name!r}")
