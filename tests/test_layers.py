@@ -27,7 +27,7 @@ ALLOWED: dict[str, set[str]] = {
     "pfnopt.storage": BASE | {"pfnopt.space", "pfnopt.records"},
     "pfnopt.samplers": BASE | {"pfnopt.space", "pfnopt.records", "pfnopt.surrogate", "pfnopt.acquisition",
                                "pfnopt.qmc", "pfnopt.devices", "pfnopt.study_view"},
-    "pfnopt.pruners": BASE | {"pfnopt.records"},
+    "pfnopt.pruners": BASE | {"pfnopt.records", "pfnopt.surrogate"},  # curve-pfn: the curve PFN, lazily
     "pfnopt.problems": BASE | {"pfnopt.space"},
 }
 STUDY_LAYER = BASE | {"pfnopt.space", "pfnopt.records", "pfnopt.samplers", "pfnopt.pruners", "pfnopt.storage",
