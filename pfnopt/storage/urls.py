@@ -34,7 +34,7 @@ ACCEPTED_FORMS = (
 MASK = "***"
 _QUERY_SECRET_KEYS = ("password", "pass", "pwd")
 # a URL-shaped token inside free text: scheme://... up to whitespace or a quote
-_URL_IN_TEXT = re.compile(r"[A-Za-z][\w+.-]*://[^\s'\"<>]+")
+_URL_IN_TEXT = re.compile(r"[A-Za-z][\w+.-]*://[^\s'\"<>;,]+")
 # bare user:password@host (no scheme), e.g. in a libpq connection string; greedy to the last @
 _BARE_USERINFO = re.compile(r"(?<![\w])([\w.-]+:)(?!//)\S+@(?=[\w.\[])")
 _KV_PASSWORD = re.compile(r"(?i)\b(password\s*=\s*)('[^']*'|\S+)")
