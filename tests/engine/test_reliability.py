@@ -136,8 +136,8 @@ def test_stale_failure_and_its_retry_commit_together(tmp_path, study_name):
     assert retry.system_attrs["fixed_params"] == doomed.params and retry.system_attrs["retried_from"] == doomed.number
 
 
-def test_storage_fails_and_retries_in_one_call(storage):
-    sid = storage.create_study("s", ["minimize"])
+def test_storage_fails_and_retries_in_one_call(storage, study_name):
+    sid = storage.create_study(study_name, ["minimize"])
     t = storage.create_trial(sid, params={"x": 0.5}, distributions={"x": Float(0, 1)})
     time.sleep(0.25)
     (failed,) = storage.fail_stale_trials(sid, _dt.timedelta(seconds=0.2), max_retry=2)
