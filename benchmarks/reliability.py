@@ -7,9 +7,9 @@
 What it does: creates a fresh study on ``$PFNOPT_TEST_POSTGRES_URL`` (heartbeats on, a grace period
 longer than the restart takes, ``max_retry`` 3) and starts ``--workers`` processes, each running
 ``study.optimize`` on it for ``--seconds`` (an objective of 50-300 ms). Meanwhile it sends SIGKILL to
-``--kills`` workers at random moments (mid-trial) and, half-way, restarts the database server with
-the ``--restart`` command (run as given; the server is checked to be back up before going on). Each
-worker appends a line to its own log when a ``tell`` has returned (``told <number> <value>``) and when
+``--kills`` workers at random moments, each right after it started an objective (mid-trial), and, half-way, restarts the database server with
+the ``--restart`` command (run as given; the server is checked to be back up before going on). Workers start together (each
+waits for the others to be ready). Each worker appends a line to its own log when a ``tell`` has returned (``told <number> <value>``) and when
 an objective starts (``run <number> <params>``). After the workers end, a sweeper waits out the grace
 period, fails the trials of the killed workers and runs their retries.
 
@@ -59,12 +59,17 @@ def _study(url: str, name: str):
 
 
 def worker(url: str, name: str, seconds: float, log_path: str, seed: int) -> int:
-    """One worker process: optimize for ``seconds``, logging runs and returned tells."""
+    """One worker process: once every worker is ready (the ``.go`` file), optimize for ``seconds``,
+    logging runs and returned tells."""
     import pfnopt  # noqa: F401
 
     rng = random.Random(seed)
     log = open(log_path, "a", buffering=1)
     study = _study(url, name)
+    Path(log_path + ".ready").touch()
+    go = Path(log_path).with_name(f"{name}.go")
+    while not go.exists():
+        time.sleep(0.05)
 
     def objective(trial):
         x = trial.suggest_float("x", -1.0, 1.0)
@@ -120,6 +125,13 @@ def run(url: str, workers: int, kills: int, seconds: float, restart: str | None,
             [sys.executable, __file__, "worker", url, name, str(seconds), str(log), str(seed * 1000 + i)],
             env=env, stdout=subprocess.DEVNULL, stderr=open(logs / f"{name}-w{i}.err", "w"),
         ))
+    ready = [Path(str(logs / f"{name}-w{i}.log") + ".ready") for i in range(workers)]
+    limit = time.monotonic() + 600
+    while not all(r.exists() for r in ready):  # a loaded machine takes a while to start 16 Pythons
+        if time.monotonic() > limit or any(p.poll() is not None for p in procs):
+            raise RuntimeError("workers did not start (see the .err files in the log folder)")
+        time.sleep(0.2)
+    (logs / f"{name}.go").touch()
     t0 = time.monotonic()
     events = sorted([("kill", rng.uniform(0.25, 0.85) * seconds) for _ in range(kills)]
                     + ([("restart", 0.5 * seconds)] if restart else []), key=lambda e: e[1])
@@ -128,8 +140,15 @@ def run(url: str, workers: int, kills: int, seconds: float, restart: str | None,
     restart_s = None
     for kind, at in events:
         time.sleep(max(0.0, at - (time.monotonic() - t0)))
-        if kind == "kill":
+        if kind == "kill":  # mid-trial: right after the victim logged the start of an objective
             i = victims.pop()
+            log = logs / f"{name}-w{i}.log"
+            until = time.monotonic() + 10
+            while time.monotonic() < until:
+                text = log.read_text()
+                if text.rstrip("\n").rsplit("\n", 1)[-1].startswith("run "):
+                    break
+                time.sleep(0.005)
             os.kill(procs[i].pid, signal.SIGKILL)
             killed.add(i)
         else:

@@ -89,3 +89,31 @@ def test_workers_survive_killed_connections_with_nothing_lost_or_told_twice(pg_u
     assert len(complete) == 80 and not [t for t in trials if t.state == TrialState.RUNNING]
     assert sorted(calls) == sorted(t.number for t in complete)  # each told once, with its own run
     assert all(t.values[0] == t.params["x"] for t in complete)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_a_tell_retried_after_a_lost_reply_is_not_a_second_finish(backend, request, tmp_path):
+    """When the link broke during COMMIT, the retried ``finish_trial`` finds its own earlier commit:
+    same state and values -> that trial is returned; anything else is still refused."""
+    from pfnopt.exceptions import TrialFinishedError
+    from pfnopt.storage import get_storage
+    from pfnopt.storage.sql import retry
+
+    url = f"sqlite:///{tmp_path / 'r.db'}" if backend == "sqlite" else request.getfixturevalue("pg_url")
+    store = get_storage(url)
+    sid = store.create_study("s", ["minimize"])
+    t = store.create_trial(sid)
+    first = store.finish_trial(t.trial_id, TrialState.COMPLETE, [1.5], [-0.5])
+    retry._state.attempt = 1  # what the retry loop sets when it runs the call again
+    finish = type(store).finish_trial.__wrapped__  # the method body, as the retry loop runs it
+    try:
+        again = finish(store, t.trial_id, TrialState.COMPLETE, [1.5], [-0.5])
+        assert again.values == first.values and again.datetime_complete == first.datetime_complete
+        with pytest.raises(TrialFinishedError):
+            finish(store, t.trial_id, TrialState.COMPLETE, [2.0], [-0.5])
+        with pytest.raises(TrialFinishedError):
+            finish(store, t.trial_id, TrialState.FAIL)
+    finally:
+        retry._state.attempt = 0
+    with pytest.raises(TrialFinishedError):  # outside a retry, a second finish is always refused
+        store.finish_trial(t.trial_id, TrialState.COMPLETE, [1.5], [-0.5])
