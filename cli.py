@@ -14,6 +14,7 @@ from pfnopt.commands import bench as _bench
 from pfnopt.commands import demo as _demo
 from pfnopt.commands import plot as _plot
 from pfnopt.commands import pretrain as _pretrain
+from pfnopt.commands import serve as _serve
 from pfnopt.commands import studies as _studies
 from pfnopt.commands import trials as _trials
 
@@ -47,6 +48,7 @@ app.command("pretrain")(_pretrain.pretrain)
 app.add_typer(_bench.app, name="bench")
 app.add_typer(_plot.app, name="plot")
 app.add_typer(_automl.app, name="automl")
+app.command("serve")(_serve.serve)
 
 
 def main() -> None:
