@@ -225,6 +225,9 @@ class Database:
             what = "no free connection in the pool"
         else:
             what = f"{action} failed"
+        pw = self.sa_url.password  # this database's own password, however short
+        if pw:
+            text = text.replace(str(pw), "***")
         return f"{self.backend} storage {self.masked}: {what}: {scrub(text)}"
 
     def dispose(self) -> None:
