@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -33,6 +34,7 @@ from sqlalchemy.engine import Connection
 
 from pfnopt.exceptions import (
     DuplicateStudyError,
+    TransientStorageError,
     ParameterError,
     StudyNotFoundError,
     TrialFinishedError,
@@ -163,10 +165,34 @@ class SQLStorage(BaseStorage):
         heartbeat: bool = True,
     ) -> FrozenTrial:
         state, internal, users, systems = new_trial_fields(state, params, distributions, user_attrs, system_attrs)
-        with self._db.txn(write=True) as conn:
-            trial = self._insert_trial(conn, study_id, state, internal, users, systems, heartbeat)
+        made: list[FrozenTrial] = []
+        try:
+            with self._db.txn(write=True) as conn:
+                made.append(self._insert_trial(conn, study_id, state, internal, users, systems, heartbeat))
+        except TransientStorageError as e:
+            # the link broke during COMMIT: the new row's id is known, so look whether it is there
+            if not (e.commit_unknown and made) or not self._committed(made[0], e):
+                raise
+        trial = made[0]
         self._cache.created(study_id, trial)
         return trial
+
+    def _committed(self, trial: FrozenTrial, error: TransientStorageError) -> bool:
+        """After a COMMIT of unknown outcome: True if ``trial`` (as written) is stored; False raises a
+        retryable error (it is not: running the call again is safe). Reads retry on their own here."""
+        deadline = time.monotonic() + self.retry_seconds
+        while True:
+            try:
+                with self._db.txn() as conn:
+                    row = conn.execute(sa.select(T.state, T.datetime_start).where(T.trial_id == trial.trial_id)).first()
+                break
+            except TransientStorageError:
+                if time.monotonic() > deadline:
+                    raise error from None
+                time.sleep(0.2)
+        if row is not None and row.state == trial.state.name and row.datetime_start == trial.datetime_start:
+            return True
+        raise TransientStorageError(str(error), commit_unknown=False) from error
 
     def _insert_trial(
         self,
@@ -206,16 +232,24 @@ class SQLStorage(BaseStorage):
             raise self._no_study(study_id)
         if row[1] is None:
             return None
-        with self._db.txn(write=True) as conn:
-            while True:
-                candidates = list(conn.execute(q.WAITING_IDS, {"sid": study_id}).scalars())
-                if not candidates:
-                    return None
-                for trial_id in candidates:
-                    now = utcnow()
-                    if conn.execute(q.CLAIM, {"tid": trial_id, "now": now, "beat": now if heartbeat else None}).rowcount == 1:
-                        return BY_ID.load(conn, {"tid": trial_id})[0]
-                    # rowcount 0: another worker claimed this one first; try the next
+        claimed: list[FrozenTrial] = []
+        try:
+            with self._db.txn(write=True) as conn:
+                while not claimed:
+                    candidates = list(conn.execute(q.WAITING_IDS, {"sid": study_id}).scalars())
+                    if not candidates:
+                        return None
+                    for trial_id in candidates:
+                        now = utcnow()
+                        if conn.execute(q.CLAIM, {"tid": trial_id, "now": now,
+                                                  "beat": now if heartbeat else None}).rowcount == 1:
+                            claimed.append(BY_ID.load(conn, {"tid": trial_id})[0])
+                            break
+                        # rowcount 0: another worker claimed this one first; try the next
+        except TransientStorageError as e:
+            if not (e.commit_unknown and claimed) or not self._committed(claimed[0], e):
+                raise
+        return claimed[0]
 
     @retrying(idempotent=True)
     def set_trial_params(self, trial_id: int, params: dict[str, Any], distributions: dict[str, Distribution]) -> None:
