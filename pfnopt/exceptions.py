@@ -82,3 +82,15 @@ def missing_extra(package: str, extra: str) -> MissingDependencyError:
         f"this feature needs the optional package {package!r}: install it with "
         f"`pip install 'pfnopt[{extra}]'`"
     )
+
+
+class TransientStorageError(StorageError):
+    """A storage call failed for a reason that may pass (connection lost, server restarting,
+    serialization failure, deadlock) and kept failing through the bounded retries.
+
+    ``commit_unknown`` is True when the connection broke while committing, so the write may or
+    may not have happened."""
+
+    def __init__(self, message: str, commit_unknown: bool = False):
+        super().__init__(message)
+        self.commit_unknown = commit_unknown

@@ -31,8 +31,8 @@ ALLOWED: dict[str, set[str]] = {
     "pfnopt.problems": BASE | {"pfnopt.space"},
 }
 STUDY_LAYER = BASE | {"pfnopt.space", "pfnopt.records", "pfnopt.samplers", "pfnopt.pruners", "pfnopt.storage",
-                      "pfnopt.trial", "pfnopt.study", "pfnopt._optimize", "pfnopt._dataframe"}
-for name in ("pfnopt.trial", "pfnopt.study", "pfnopt._optimize", "pfnopt._dataframe"):
+                      "pfnopt.trial", "pfnopt.study", "pfnopt._optimize", "pfnopt._dataframe", "pfnopt._heartbeat"}
+for name in ("pfnopt.trial", "pfnopt.study", "pfnopt._optimize", "pfnopt._dataframe", "pfnopt._heartbeat"):
     ALLOWED[name] = STUDY_LAYER
 
 
