@@ -25,8 +25,19 @@ from pfnopt.exceptions import (
 )
 from pfnopt.records import FrozenTrial, StudyDirection, TrialState
 from pfnopt.space import Categorical, Float, Int, SearchSpace
-from pfnopt.study import Study, create_study, delete_study, get_all_study_summaries, load_study
+from pfnopt.study import (
+    Study,
+    copy_study,
+    create_study,
+    delete_study,
+    get_all_study_names,
+    get_all_study_summaries,
+    load_study,
+)
 from pfnopt.trial import Trial
+
+# Optuna's module layout (import pfnopt as optuna): optuna.distributions, optuna.logging, ...
+from pfnopt import distributions, exceptions, logging, pruners, samplers, study, trial  # noqa: E402,F401
 
 __version__ = "0.1.0"
 
@@ -49,8 +60,17 @@ __all__ = [
     "TrialFinishedError",
     "TrialPruned",
     "TrialState",
+    "copy_study",
     "create_study",
     "delete_study",
+    "distributions",
+    "exceptions",
+    "get_all_study_names",
     "get_all_study_summaries",
+    "logging",
+    "pruners",
+    "samplers",
+    "study",
+    "trial",
     "load_study",
 ]

@@ -112,6 +112,8 @@ def run_optimize(
         with lock:
             if n_trials is not None and started >= n_trials:
                 return False
+            if getattr(study, "_stop_requested", False):  # study.stop()
+                return False
             if deadline is not None and time.monotonic() >= deadline:
                 return False
             started += 1

@@ -64,3 +64,10 @@ def missing_extra(package: str, extra: str) -> MissingDependencyError:
         f"this feature needs the optional package {package!r}: install it with "
         f"`pip install 'pfnopt[{extra}]'`"
     )
+
+
+# Optuna's names for the same errors, so ``except optuna.exceptions.X`` ports with the import.
+OptunaError = PfnoptError
+DuplicatedStudyError = DuplicateStudyError
+UpdateFinishedTrialError = TrialFinishedError
+StorageInternalError = StorageError

@@ -132,3 +132,19 @@ class StudyInfo:
     user_attrs: Mapping[str, Any] = field(default_factory=dict)
     system_attrs: Mapping[str, Any] = field(default_factory=dict)
     n_trials: int = 0
+
+    # Optuna's StudySummary attribute names ----------------------------------------------
+    @property
+    def study_name(self) -> str:
+        return self.name
+
+    @property
+    def datetime_start(self) -> _dt.datetime | None:
+        return self.created
+
+    @property
+    def direction(self) -> StudyDirection:
+        """The single direction (raises for a multi-objective study, as Optuna does)."""
+        if len(self.directions) != 1:
+            raise ValueError(f"study {self.name!r} has {len(self.directions)} objectives; use .directions")
+        return self.directions[0]
