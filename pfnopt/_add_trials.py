@@ -46,7 +46,7 @@ def add_trial(study: "Study", t: FrozenTrial) -> FrozenTrial:
         store.set_trial_intermediate_value(created.trial_id, int(step), float(value))
     out = created
     if t.state.is_finished():
-        values = list(t.values) if t.state == TrialState.COMPLETE and t.values is not None else None
+        values = list(t.values) if t.state != TrialState.FAIL and t.values is not None else None
         constraints = list(t.constraints) if t.constraints is not None else None
         out = store.finish_trial(created.trial_id, t.state, values, constraints, {})
     try:

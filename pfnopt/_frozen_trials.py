@@ -62,8 +62,9 @@ def create_trial(
             raise InvalidValueError(f"create_trial: values must be numbers, got {vals!r}") from None
     if state == TrialState.COMPLETE and vals is None:
         raise InvalidValueError("create_trial(state=COMPLETE) needs value or values")
-    if state != TrialState.COMPLETE and vals is not None:
-        raise InvalidValueError(f"create_trial(state={state.name}) takes no values (only COMPLETE trials have them)")
+    if state not in (TrialState.COMPLETE, TrialState.PRUNED) and vals is not None:
+        raise InvalidValueError(
+            f"create_trial(state={state.name}) takes no values (COMPLETE trials have them, PRUNED ones may)")
     params = dict(params or {})
     dists = to_pfnopt_space(distributions or {})
     if set(params) != set(dists):

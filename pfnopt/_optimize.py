@@ -73,6 +73,8 @@ def _tell_with_reason(study: "Study", trial: "Trial", state: TrialState, reason:
         return frozen
     attrs: dict[str, Any] = {"fail_reason": reason, "sampler_seconds": trial.sampler_seconds}
     attrs.update({f"sampler:{k}": v for k, v in trial.diagnostics.items()})
+    if trial._constraint_names is not None:
+        attrs["constraint_names"] = list(trial._constraint_names)
     return study._storage.finish_trial(trial._trial_id, state, None, trial.constraints, attrs)
 
 
