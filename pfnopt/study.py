@@ -244,6 +244,7 @@ class Study:
         if constraints is None and constraints_func is not None and state == TrialState.COMPLETE:
             # Optuna's constraints_func=: computed from the trial as stored (params, user attrs)
             constraints = list(constraints_func(frozen))
+            attrs["constraints"] = [float(c) for c in constraints]  # where Optuna's examples read them
         if handle is not None:
             attrs["sampler_seconds"] = handle.sampler_seconds
             attrs.update({f"sampler:{k}": v for k, v in handle.diagnostics.items()})

@@ -12,6 +12,7 @@ not exist yet (a DuplicateStudyError names it). Needs the ``optuna`` extra.
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 from pfnopt.exceptions import DuplicateStudyError, missing_extra
@@ -45,7 +46,9 @@ def export_to_optuna(study_name: str, storage: Any, to_url: str, to_study_name: 
     system = dict(source.system_attrs)
     names = system.pop("metric_names", None)
     if names:
-        target.set_metric_names(list(names))
+        with warnings.catch_warnings():  # Optuna marks set_metric_names experimental
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            target.set_metric_names(list(names))
     for k, v in source.user_attrs.items():
         target.set_user_attr(k, v)
     for k, v in system.items():

@@ -75,6 +75,7 @@ from pfnopt.samplers.compat import (  # noqa: E402
     OptunaSamplerAdapter,
     PartialFixedSampler,
     QMCSampler,
+    RandomSampler,
     TPESampler,
 )
 

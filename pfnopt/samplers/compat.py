@@ -51,6 +51,13 @@ class BaseSampler(_PfnoptBase):
     ``pfnopt.distributions.FloatDistribution`` etc.).
     """
 
+    def __new__(cls, *args: Any, **kwargs: Any):
+        # Optuna's samplers need not call super().__init__(): set what pfnopt's base needs here
+        obj = super().__new__(cls)
+        obj.seed = None
+        obj._local = threading.local()
+        return obj
+
     def __init__(self, seed: int | None = None):
         super().__init__(seed)
 
@@ -89,7 +96,21 @@ class BaseSampler(_PfnoptBase):
 
 
 # pfnopt's own -------------------------------------------------------------------------------
-class QMCSampler(SobolSampler):
+class _OptunaCalls:
+    """Optuna's ``sample_independent`` on a pfnopt sampler (user samplers delegate to it)."""
+
+    def sample_independent(self, study: "Study", trial: FrozenTrial, param_name: str, param_distribution: Any) -> Any:
+        from pfnopt.distributions import to_pfnopt
+
+        dist = to_pfnopt(param_distribution)
+        return self.sample(study, trial, SearchSpace({param_name: dist}))[param_name]
+
+
+class RandomSampler(_OptunaCalls, RandomSampler):  # type: ignore[no-redef]
+    """pfnopt's uniform RandomSampler, also answering Optuna's ``sample_independent``."""
+
+
+class QMCSampler(_OptunaCalls, SobolSampler):
     """Optuna's ``QMCSampler``: pfnopt's scrambled Sobol points (``qmc_type="sobol"`` only)."""
 
     def __init__(self, *, qmc_type: str = "sobol", scramble: bool = True, seed: int | None = None,
@@ -393,6 +414,21 @@ class _Mirror:
         return out
 
 
+def to_optuna_trial(t: FrozenTrial) -> Any:
+    """Optuna's FrozenTrial of a pfnopt one (state, params with distributions, values, attrs)."""
+    from pfnopt.distributions import to_optuna
+
+    optuna = _optuna()
+    values = list(t.values) if t.values is not None and t.state != TrialState.FAIL else None
+    frozen = optuna.trial.create_trial(
+        state=getattr(optuna.trial.TrialState, t.state.name), values=values, params=dict(t.params),
+        distributions={n: to_optuna(d) for n, d in t.distributions.items()}, user_attrs=_jsonable(t.user_attrs),
+        intermediate_values={int(k): float(v) for k, v in t.intermediate_values.items()},
+    )
+    frozen.number = t.number
+    return frozen
+
+
 def _jsonable(attrs: Mapping[str, Any]) -> dict[str, Any]:
     return {str(k): v for k, v in attrs.items()}
 
@@ -404,6 +440,8 @@ class _OptunaNamed(OptunaSamplerAdapter):
 
     def __init__(self, *args: Any, **kwargs: Any):
         optuna = _optuna()
+        if kwargs.get("source_trials") is not None:  # CMA-ES warm start from a pfnopt study's trials
+            kwargs["source_trials"] = [to_optuna_trial(t) if isinstance(t, FrozenTrial) else t for t in kwargs["source_trials"]]
         super().__init__(getattr(optuna.samplers, self._name)(*args, **kwargs))
         self.seed = kwargs.get("seed")
 

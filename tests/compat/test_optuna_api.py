@@ -213,3 +213,57 @@ def test_grid_brute_force_partial_fixed_qmc():
     assert len({t.params["x"] for t in qmc.trials}) == 4
     with pytest.raises(ParameterError, match="qmc_type"):
         optuna.samplers.QMCSampler(qmc_type="halton")
+
+
+def test_optuna_tutorial_sampler_without_super_init_and_search_space_module():
+    """The optuna-examples simulated-annealing sampler's shape: no super().__init__(), a pfnopt
+    RandomSampler as its independent sampler, optuna.search_space.intersection_search_space."""
+
+    class Walk(optuna.samplers.BaseSampler):
+        def __init__(self, seed=None):
+            self._independent = optuna.samplers.RandomSampler(seed=seed)
+
+        def infer_relative_search_space(self, study, trial):
+            return optuna.search_space.intersection_search_space(study.trials)
+
+        def sample_relative(self, study, trial, search_space):
+            if not search_space:
+                return {}
+            last = study.get_trials(deepcopy=False, states=[TrialState.COMPLETE])[-1]
+            return {n: min(d.high, last.params[n] + 0.1) for n, d in search_space.items()}
+
+        def sample_independent(self, study, trial, param_name, param_distribution):
+            return self._independent.sample_independent(study, trial, param_name, param_distribution)
+
+    study = optuna.create_study(sampler=Walk(seed=0))
+    study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=4)
+    xs = [t.params["x"] for t in study.trials]
+    assert xs[1:] == pytest.approx([min(1.0, xs[0] + 0.1 * k) for k in (1, 2, 3)])
+    assert optuna.search_space.intersection_search_space(study.trials) == {"x": FloatDistribution(0, 1)}
+
+
+def test_optuna_samplers_through_the_adapter():
+    real = pytest.importorskip("optuna")
+    study = optuna.create_study(sampler=optuna.samplers.TPESampler(seed=0, n_startup_trials=3))
+    study.optimize(quadratic, n_trials=8)
+    assert len(study.trials) == 8 and study.best_value < 30
+    # a real Optuna sampler object (also a user's Optuna subclass) is wrapped as it is given
+    study = optuna.create_study(sampler=real.samplers.RandomSampler(seed=0))
+    study.optimize(quadratic, n_trials=3)
+    assert type(study.sampler).__name__ == "OptunaSamplerAdapter" and len(study.trials) == 3
+    # Optuna's constraints_func reaches pfnopt's stored constraints too
+    tpe = optuna.samplers.TPESampler(seed=0, n_startup_trials=2, constraints_func=lambda t: [t.params["x"] - 1.0])
+    study = optuna.create_study(sampler=tpe)
+    study.optimize(quadratic, n_trials=4)
+    assert all(list(t.constraints) == [pytest.approx(t.params["x"] - 1.0)] for t in study.trials)
+    assert all(t.system_attrs["constraints"] == list(t.constraints) for t in study.trials)
+    # NSGA-II on two objectives, CMA-ES warm-started from a pfnopt study's trials
+    nsga = optuna.create_study(directions=["minimize", "minimize"], sampler=optuna.samplers.NSGAIISampler(seed=0, population_size=4))
+    nsga.optimize(lambda t: (t.suggest_float("x", 0, 1), 1 - t.suggest_float("y", 0, 1)), n_trials=8)
+    assert len(nsga.best_trials) >= 1
+    pytest.importorskip("cmaes")
+    source = optuna.create_study(sampler="random")
+    source.optimize(quadratic, n_trials=12)
+    cma = optuna.create_study(sampler=optuna.samplers.CmaEsSampler(source_trials=source.trials, seed=0))
+    cma.optimize(lambda t: t.suggest_float("x", -10, 10) ** 2 + t.suggest_int("y", -3, 3) ** 2, n_trials=4)
+    assert len(cma.trials) == 4
