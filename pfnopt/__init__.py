@@ -37,7 +37,7 @@ from pfnopt.study import (
 from pfnopt.trial import Trial
 
 # Optuna's module layout (import pfnopt as optuna): optuna.distributions, optuna.logging, ...
-from pfnopt import distributions, exceptions, logging, pruners, samplers, search_space, study, trial  # noqa: E402,F401
+from pfnopt import distributions, exceptions, logging, pruners, samplers, search_space, storages, study, trial  # noqa: E402,F401
 
 __version__ = "0.1.0"
 
@@ -71,6 +71,7 @@ __all__ = [
     "pruners",
     "samplers",
     "search_space",
+    "storages",
     "study",
     "trial",
     "load_study",

@@ -267,3 +267,32 @@ def test_optuna_samplers_through_the_adapter():
     cma = optuna.create_study(sampler=optuna.samplers.CmaEsSampler(source_trials=source.trials, seed=0))
     cma.optimize(lambda t: t.suggest_float("x", -10, 10) ** 2 + t.suggest_int("y", -3, 3) ** 2, n_trials=4)
     assert len(cma.trials) == 4
+
+
+def test_rdb_storage_name_and_artifacts(tmp_path):
+    from pfnopt.artifacts import FileSystemArtifactStore, download_artifact, get_all_artifact_meta, upload_artifact
+
+    storage = optuna.storages.RDBStorage(f"sqlite:///{tmp_path}/art.db")
+    store = FileSystemArtifactStore(base_path=tmp_path / "artifacts")
+    data = tmp_path / "data.csv"
+    data.write_text("x,y\n1,2\n")
+    study = optuna.create_study(study_name="demo", storage=storage, load_if_exists=True, sampler="random")
+    upload_artifact(artifact_store=store, file_path=str(data), study_or_trial=study)
+
+    def objective(trial):
+        x = trial.suggest_float("x", 0, 1)
+        out = tmp_path / f"fig{trial.number}.txt"
+        out.write_text(f"x={x}")
+        upload_artifact(artifact_store=store, file_path=str(out), study_or_trial=trial)
+        return x
+
+    study.optimize(objective, n_trials=3)
+    meta = get_all_artifact_meta(study.best_trial, storage=storage)
+    assert len(meta) == 1 and meta[0].filename == f"fig{study.best_trial.number}.txt" and meta[0].mimetype == "text/plain"
+    download_artifact(artifact_store=store, artifact_id=meta[0].artifact_id, file_path=str(tmp_path / "best.txt"))
+    assert (tmp_path / "best.txt").read_text() == f"x={study.best_trial.params['x']}"
+    assert get_all_artifact_meta(study)[0].filename == "data.csv"
+    with pytest.raises(ParameterError, match="exists already"):
+        download_artifact(artifact_store=store, artifact_id=meta[0].artifact_id, file_path=str(tmp_path / "best.txt"))
+    with pytest.raises(FileNotFoundError, match="no artifact"):
+        store.open_reader("missing")
