@@ -26,7 +26,10 @@ _default_handler: _logging.Handler | None = None
 
 
 def get_logger(name: str) -> _logging.Logger:
-    """The logger ``name``; names outside ``pfnopt.`` are put under it, so the verbosity applies."""
+    """The logger ``name``; ``"optuna"`` (``"optuna.x"``) is pfnopt's own (``"pfnopt.x"``), so a
+    handler an Optuna program adds to it sees pfnopt's records; other names are put under ``pfnopt.``."""
+    if name == "optuna" or name.startswith("optuna."):
+        name = _ROOT + name[len("optuna"):]
     if name != _ROOT and not name.startswith(_ROOT + "."):
         name = f"{_ROOT}.{name}"
     return _logging.getLogger(name)

@@ -175,6 +175,10 @@ class Study:
             from pfnopt.distributions import to_pfnopt_space
 
             space = to_pfnopt_space(fixed_distributions)
+        elif space is not None and not isinstance(space, SearchSpace) and isinstance(space, Mapping):
+            from pfnopt.distributions import to_pfnopt_space
+
+            space = to_pfnopt_space(space)  # Optuna's distribution objects too
         if n is not None:
             if isinstance(n, bool) or not isinstance(n, int) or n < 1:
                 raise ParameterError(f"ask(n=...) needs a positive integer, got {n!r}")

@@ -14,6 +14,7 @@ Each runs in its own empty folder with a time limit; the outcome table goes to
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import subprocess
@@ -44,7 +45,7 @@ EXAMPLES = [
 ]
 # Optuna's tutorial scripts (github.com/optuna/optuna, tutorial/), offline ones
 TUTORIALS = [
-    "tutorial/10_key_features/001_first.py",
+    "tutorial/20_recipes/001_rdb.py",
     "tutorial/20_recipes/003_attributes.py",
     "tutorial/20_recipes/007_optuna_callback.py",
     "tutorial/20_recipes/009_ask_and_tell.py",
@@ -109,6 +110,13 @@ def main() -> None:
             res[lib] = run_one(text, Path(args.scratch) / lib / tag, args.timeout, env)
             print(f"{path:50s} {lib:7s} {res[lib][0]:8s} {res[lib][1]:7.1f}s {res[lib][2]}", flush=True)
         rows.append((path, res))
+    store = Path(args.out).with_suffix(".json")
+    if args.only and store.exists():  # rerun of a few programs: keep the other rows of the last run
+        old = {p: {k: tuple(v) for k, v in r.items()} for p, r in json.loads(store.read_text())}
+        old.update(dict(rows))
+        order = EXAMPLES + TUTORIALS
+        rows = [(p, old[p]) for p in order if p in old]
+    store.write_text(json.dumps(rows, indent=1))
     with open("/proc/loadavg") as f:
         load = f.read().split()[:3]
     n_ok = sum(r["pfnopt"][0] == "ok" for _, r in rows)
