@@ -273,3 +273,58 @@ def equal_mass_borders(samples: Tensor, n_buckets: int) -> Tensor:
         if b[i] <= b[i - 1]:
             b[i] = b[i - 1] + eps
     return b.float()
+
+
+def gaussian_bucket_masses(mu: Tensor, sigma: Tensor, borders: Tensor) -> Tensor:
+    """The mass a Gaussian ``N(mu, sigma^2)`` puts in each bucket: ``... x K``, summing to 1.
+
+    Interior bucket ``k`` gets ``Phi(b_{k+1}) - Phi(b_k)`` (standardised), the tail buckets everything beyond
+    ``b_1`` and ``b_{K-1}``: the bar distribution closest to the Gaussian in cross-entropy. Differences are
+    taken on the side of the mean where both cdf values are small (``Phi(-z)`` above the mean), so masses far
+    in a tail and of very narrow Gaussians keep their precision. ``mu``, ``sigma``: ``...``; ``borders``: ``K + 1``.
+    """
+    z = (borders.to(mu.dtype)[1:-1] - mu.unsqueeze(-1)) / sigma.clamp_min(1e-30).unsqueeze(-1)  # ... x K-1
+    lower = torch.special.ndtr(z)  # P(y <= b_k), k = 1 .. K-1
+    upper = torch.special.ndtr(-z)  # P(y > b_k)
+    inner_hi = torch.where(z[..., :-1] > 0, upper[..., :-1] - upper[..., 1:], lower[..., 1:] - lower[..., :-1])
+    masses = torch.cat([lower[..., :1], inner_hi.clamp_min(0.0), upper[..., -1:]], dim=-1)
+    return masses / masses.sum(-1, keepdim=True)
+
+
+def cross_entropy(logits: Tensor, masses: Tensor) -> Tensor:
+    """``-sum_k masses_k log softmax(logits)_k``: ``...``. With one-hot masses this is the bar NLL of a point
+    in that bucket less its (model-independent) log-width term; both have the same gradient."""
+    return -(masses * torch.log_softmax(_float(logits), dim=-1)).sum(-1)
+
+
+def expected_log_width(masses: Tensor, borders: Tensor) -> Tensor:
+    """``sum_k masses_k log w_k`` (``...``): added to ``cross_entropy`` it puts the exact-target loss on the NLL
+    scale of sampled targets (tail buckets counted at their nominal width), for logging only."""
+    return masses @ torch.log(_widths(borders.to(masses.dtype)))
+
+
+def refine_borders(borders: Tensor, pieces: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    """Split interior bucket ``k`` into ``pieces[k]`` equal buckets (tail buckets are never split).
+
+    Returns ``(new_borders, parent, log_share)``: ``K' + 1`` borders, and per new bucket its parent bucket
+    (``K'``, long) and the log of its share of the parent's width (``K'``). A bar distribution on the old
+    borders with logits ``l`` is exactly the one on the new borders with logits ``l[parent] + log_share``
+    (mass spread uniformly over the pieces), which warm-starts a finer head with no change of prediction.
+    ``pieces``: ``K`` positive ints with ``pieces[0] == pieces[-1] == 1``.
+    """
+    k = borders.numel() - 1
+    if pieces.numel() != k or int(pieces[0]) != 1 or int(pieces[-1]) != 1 or bool((pieces < 1).any()):
+        raise ValueError(f"refine_borders: pieces needs {k} values >= 1 with 1 at both tails, got {pieces.tolist()}")
+    b = borders.double()
+    new, parent, share = [b[:1]], [], []
+    for j in range(k):
+        p = int(pieces[j])
+        t = torch.linspace(0.0, 1.0, p + 1, dtype=torch.float64)[1:]
+        new.append(b[j] + t * (b[j + 1] - b[j]))
+        parent += [j] * p
+        share += [1.0 / p] * p
+    return (
+        torch.cat(new).to(borders.dtype),
+        torch.tensor(parent, dtype=torch.long),
+        torch.log(torch.tensor(share, dtype=torch.float64)).to(borders.dtype),
+    )

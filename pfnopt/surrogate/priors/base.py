@@ -7,7 +7,11 @@ Contract (all priors, see ``Prior.sample``):
 - inputs lie in the unit cube, the points of a data set are exchangeable (in random order), so the training
   loop takes the first ``n_ctx`` as context and the rest as targets;
 - ``y`` is raw (the training loop standardises it with the context statistics, as inference does);
-- sampling is batched in torch on ``device`` and reproducible from ``generator``.
+- sampling is batched in torch on ``device`` and reproducible from ``generator``;
+- ``n_ctx`` (optional) tells the prior where the training loop will split context from targets. Priors with
+  a closed-form posterior predictive (the GP priors) then return it for the targets in
+  ``extras["target_mean"]`` and ``extras["target_std"]`` (``b x (N - n_ctx)``, raw units, NaN where a data
+  set has no closed form), which exact-target training uses instead of the one sampled target.
 """
 
 from __future__ import annotations
@@ -46,10 +50,12 @@ class Prior(ABC):
         generator: torch.Generator,
         device: torch.device | str = "cpu",
         d: int | None = None,
+        n_ctx: int | None = None,
     ) -> Batch:
         """Sample ``batch_size`` data sets of ``n_points`` points with up to ``d_max`` inputs.
 
-        ``d`` fixes the number of inputs of every data set (else each draws its own, uniform in ``1..d_max``).
+        ``d`` fixes the number of inputs of every data set (else each draws its own, uniform in ``1..d_max``);
+        ``n_ctx`` is the context/target split (see the module docstring), or ``None``.
         """
 
     def to_dict(self) -> dict:
@@ -129,16 +135,39 @@ def design(
     return x * input_mask(d, d_max)[:, None, :], in_cluster
 
 
+def bo_like_flip(y: Tensor, in_cluster: Tensor) -> Tensor:
+    """Which data sets ``make_bo_like`` negates: ``b`` (bool) for ``y`` ``b x n``, ``in_cluster`` ``b x n``."""
+    has = in_cluster.any(-1)
+    w = in_cluster.to(y.dtype)
+    mean_c = (y * w).sum(-1) / w.sum(-1).clamp_min(1.0)
+    return has & (mean_c > y.mean(-1))
+
+
 def make_bo_like(y: Tensor, in_cluster: Tensor) -> Tensor:
     """Flip the sign of data sets whose clustered points are worse (higher) than average.
 
     For a prior symmetric under ``y -> -y`` (all priors here), this conditions on "the optimiser's clusters
     sit in good (low) regions" at no cost: ``y`` ``b x n``, ``in_cluster`` ``b x n``; returns ``b x n``.
     """
-    has = in_cluster.any(-1)
-    if not has.any():
+    if not in_cluster.any():
         return y
-    w = in_cluster.to(y.dtype)
-    mean_c = (y * w).sum(-1) / w.sum(-1).clamp_min(1.0)
-    flip = has & (mean_c > y.mean(-1))
-    return torch.where(flip[:, None], -y, y)
+    return torch.where(bo_like_flip(y, in_cluster)[:, None], -y, y)
+
+def quantize_inputs(x: Tensor, d: Tensor, p_data_set: float, p_column: float, generator: torch.Generator) -> Tensor:
+    """Integer and stepped inputs: in a share ``p_data_set`` of data sets, each used column is snapped, with
+    probability ``p_column``, to ``L`` equally spaced levels (``L`` uniform in ``2..10``), as an integer or a
+    stepped float parameter appears in the unit cube. ``x`` ``b x N x D``, ``d`` ``b``; returns ``b x N x D``."""
+    b, _, d_max = x.shape
+    if p_data_set <= 0:
+        return x
+    on = (uniform((b, 1), generator, x.device) < p_data_set) & (uniform((b, d_max), generator, x.device) < p_column)
+    on = on & (torch.arange(d_max, device=x.device)[None, :] < d[:, None])
+    levels = torch.randint(2, 11, (b, d_max), generator=generator, device=x.device).to(x.dtype)
+    snapped = torch.round(x * (levels[:, None, :] - 1)) / (levels[:, None, :] - 1)
+    return torch.where(on[:, None, :], snapped, x)
+
+
+def nan_targets(b: int, q: int, device) -> dict:
+    """``extras`` for a batch without a closed-form predictive: NaN ``target_mean`` / ``target_std`` ``b x q``."""
+    nan = torch.full((b, q), float("nan"), device=device)
+    return {"target_mean": nan, "target_std": nan.clone()}

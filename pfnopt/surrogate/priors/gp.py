@@ -14,6 +14,26 @@ Per hyperparameter draw (one data set, or ``samples_per_draw`` data sets sharing
 
 ``y`` includes the observation noise (the PFN predicts noisy observations). The hyperparameters are returned
 in ``Batch.extras["hypers"]`` so that references (oracle GP, Bayes-optimal predictor) can use them.
+
+Prior v2 components (each off in ``GPPriorConfig``'s defaults, so a v1 record rebuilds the v1 prior exactly;
+the v2 values are in ``pfnopt.surrogate.train.PRIOR_V2``), each there for a measured weakness of v1:
+
+- ``p_deterministic``: a share of draws whose noise variance is log-uniform in
+  ``10^det_log10_noise`` (default 1e-8..1e-4) times the outputscale. Engineering simulations are
+  deterministic; v1's LogNormal(-4.63, 0.5) noise has no mass below ~2e-3, so the v1 model never predicts a
+  spread below ~0.15 of the context's standard deviation, even at its own context points.
+- ``p_long_lengthscale``: a share of draws whose lengthscales are multiplied by a log-uniform factor in
+  ``long_factor`` (default 2..10): smooth, nearly linear functions, as most engineering objectives are.
+- ``p_linear_mean`` / ``p_quadratic_mean``: a linear or quadratic (bowl, optimum possibly outside the box)
+  mean function under the GP, amplitude ``10^mean_log10_amplitude`` (default 10^-0.5..10^1.5) times the
+  GP's standard deviation: the GP is then a residual around a trend, as on the quadratic bowls and the
+  near-linear constraints where v1's test RMSE was 4.5-9x a fitted GP's.
+- ``p_quantized`` / ``p_quantized_column``: integer and stepped inputs (``base.quantize_inputs``).
+
+With ``n_ctx`` given, ``sample`` also returns the exact Gaussian predictive of every target given the context
+and the draw's hyperparameters (mean function included) in ``extras["target_mean"]`` / ``["target_std"]``:
+from the joint Cholesky factor ``L`` of the ``N`` points, ``y = L z``, the conditional of the targets given
+the context is ``N(L21 z1, diag(L22 L22^T))`` (no extra solve).
 """
 
 from __future__ import annotations
@@ -24,7 +44,16 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import Tensor
 
-from pfnopt.surrogate.priors.base import Batch, Prior, design, draw_d, make_bo_like, relevance_mask, uniform
+from pfnopt.surrogate.priors.base import (
+    Batch,
+    Prior,
+    bo_like_flip,
+    design,
+    draw_d,
+    quantize_inputs,
+    relevance_mask,
+    uniform,
+)
 
 KERNELS = ("matern32", "matern52", "rbf")
 
@@ -68,6 +97,16 @@ class GPPriorConfig:
     p_clustered: float = 0.3
     kernels: tuple[str, ...] = KERNELS
     samples_per_draw: int = 2  # data sets per hyperparameter draw (and Cholesky factor)
+    # prior v2 (see the module docstring); all off by default (= prior v1)
+    p_deterministic: float = 0.0
+    det_log10_noise: tuple[float, float] = (-8.0, -4.0)  # noise variance / outputscale, log10-uniform
+    p_long_lengthscale: float = 0.0
+    long_factor: tuple[float, float] = (2.0, 10.0)  # lengthscale multiplier, log-uniform
+    p_linear_mean: float = 0.0
+    p_quadratic_mean: float = 0.0
+    mean_log10_amplitude: tuple[float, float] = (-0.5, 1.5)  # mean amplitude / GP std, log10-uniform
+    p_quantized: float = 0.0
+    p_quantized_column: float = 0.3
 
 
 def warp(x: Tensor, a: Tensor, b: Tensor, on: Tensor) -> Tensor:
@@ -104,7 +143,9 @@ class GPPrior(Prior):
 
     def to_dict(self) -> dict:
         d = asdict(self.config)
-        d["kernels"] = list(d["kernels"])
+        for k, v in d.items():
+            if isinstance(v, tuple):
+                d[k] = list(v)
         return {"name": self.name, **d}
 
     def sample_hypers(self, b: int, d: Tensor, d_max: int, generator: torch.Generator, device) -> dict:
@@ -112,7 +153,7 @@ class GPPrior(Prior):
         c = self.config
         kid_allowed = torch.tensor([KERNELS.index(k) for k in c.kernels], device=device)
         pick = torch.randint(0, len(c.kernels), (b,), generator=generator, device=device)
-        return {
+        out = {
             "d": d,
             "relevant": relevance_mask(d, d_max, c.p_irrelevant, generator),
             "lengthscale": gamma(
@@ -127,24 +168,83 @@ class GPPrior(Prior):
             "warp_a": torch.exp(c.warp_log_std * torch.randn((b, d_max), generator=generator, device=device)),
             "warp_b": torch.exp(c.warp_log_std * torch.randn((b, d_max), generator=generator, device=device)),
         }
+        h = self._v2_hypers(out, b, d_max, generator, device) if self._is_v2() else out
+        return h
 
-    def sample(self, batch_size, n_points, d_max, generator, device="cpu", d=None) -> Batch:
+    def _is_v2(self) -> bool:
+        c = self.config
+        return (c.p_deterministic, c.p_long_lengthscale, c.p_linear_mean, c.p_quadratic_mean) != (0, 0, 0, 0)
+
+    def _v2_hypers(self, h: dict, b: int, d_max: int, generator: torch.Generator, device) -> dict:
+        """The v2 draws on top of v1's: deterministic noise, long lengthscales, the mean function's parameters."""
+        c = self.config
+
+        def log_uniform(lo: float, hi: float, shape) -> Tensor:
+            return torch.exp(math.log(lo) + (math.log(hi) - math.log(lo)) * uniform(shape, generator, device))
+
+        det = uniform((b,), generator, device) < c.p_deterministic
+        lo, hi = c.det_log10_noise
+        det_noise = h["outputscale"] * 10.0 ** (lo + (hi - lo) * uniform((b,), generator, device))
+        h["noise"] = torch.where(det, det_noise, h["noise"])
+        long = uniform((b, 1), generator, device) < c.p_long_lengthscale
+        h["lengthscale"] = torch.where(long, h["lengthscale"] * log_uniform(*c.long_factor, (b, 1)), h["lengthscale"])
+        u = uniform((b,), generator, device)
+        h["mean_kind"] = torch.where(
+            u < c.p_linear_mean, 1, torch.where(u < c.p_linear_mean + c.p_quadratic_mean, 2, 0)
+        ).long()
+        a_lo, a_hi = c.mean_log10_amplitude
+        h["mean_amp"] = h["outputscale"].sqrt() * 10.0 ** (a_lo + (a_hi - a_lo) * uniform((b,), generator, device))
+        h["mean_w"] = torch.randn((b, d_max), generator=generator, device=device)
+        h["mean_c"] = -0.25 + 1.5 * uniform((b, d_max), generator, device)
+        h["mean_lam"] = 0.2 + 0.8 * uniform((b, d_max), generator, device)
+        return h
+
+    @staticmethod
+    def mean_function(x: Tensor, hypers: dict) -> Tensor:
+        """The draws' mean functions at ``x`` ``b x N x D``: ``b x N`` (zero without a v2 mean)."""
+        if "mean_kind" not in hypers:
+            return torch.zeros(x.shape[:2], dtype=x.dtype, device=x.device)
+        rel = hypers["relevant"].to(x.dtype)  # b x D
+        n_rel = rel.sum(-1, keepdim=True).clamp_min(1.0)
+        w = hypers["mean_w"].to(x.dtype) * rel / n_rel.sqrt()
+        linear = ((x - 0.5) * w[:, None, :]).sum(-1)  # b x N
+        lam = hypers["mean_lam"].to(x.dtype) * rel / n_rel
+        bowl = ((x - hypers["mean_c"].to(x.dtype)[:, None, :]) ** 2 * lam[:, None, :]).sum(-1) + 0.5 * linear
+        kind = hypers["mean_kind"][:, None]
+        m = torch.where(kind == 1, linear, torch.where(kind == 2, 4.0 * bowl, torch.zeros_like(linear)))
+        return hypers["mean_amp"].to(x.dtype)[:, None] * m
+
+    def sample(self, batch_size, n_points, d_max, generator, device="cpu", d=None, n_ctx=None) -> Batch:
         c = self.config
         spd = max(1, c.samples_per_draw)
         n_draws = -(-batch_size // spd)
         dd = draw_d(n_draws, d_max, d, generator, device)
         hypers = self.sample_hypers(n_draws, dd, d_max, generator, device)
         x, in_cluster = design(n_draws, n_points, dd, d_max, c.p_clustered, generator, device)
-        y = self.sample_y(x, hypers, spd, generator)  # n_draws x spd x N
-        x = x[:, None].expand(n_draws, spd, n_points, d_max).reshape(-1, n_points, d_max)[:batch_size]
-        y = y.reshape(-1, n_points)
-        y = make_bo_like(y, in_cluster[:, None].expand(n_draws, spd, n_points).reshape(-1, n_points))[:batch_size]
+        x = quantize_inputs(x, dd, c.p_quantized, c.p_quantized_column, generator)
+        exact = n_ctx is not None and 0 < n_ctx < n_points
+        y, t_mean, t_std = self.sample_y(x, hypers, spd, generator, n_ctx=n_ctx if exact else None)
+        m = self.mean_function(x, hypers)  # n_draws x N
+        y = y + m[:, None, :]  # n_draws x spd x N
+        rows = lambda t: t.reshape(-1, *t.shape[2:])[:batch_size]  # noqa: E731  (n_draws x spd x ...) -> b x ...
+        x = rows(x[:, None].expand(n_draws, spd, n_points, d_max))
+        y = rows(y)
+        flip = bo_like_flip(y, rows(in_cluster[:, None].expand(n_draws, spd, n_points)))
+        y = torch.where(flip[:, None], -y, y)
         rep = {k: v.repeat_interleave(spd, dim=0)[:batch_size] for k, v in hypers.items()}
-        return Batch(x=x.contiguous(), y=y.contiguous(), d=rep["d"], extras={"hypers": rep})
+        extras = {"hypers": rep}
+        if exact:
+            mean = rows(t_mean + m[:, None, n_ctx:])
+            extras["target_mean"] = torch.where(flip[:, None], -mean, mean).contiguous()
+            extras["target_std"] = rows(t_std[:, None].expand(n_draws, spd, n_points - n_ctx)).contiguous()
+        return Batch(x=x.contiguous(), y=y.contiguous(), d=rep["d"], extras=extras)
 
     @staticmethod
-    def sample_y(x: Tensor, hypers: dict, k: int, generator: torch.Generator) -> Tensor:
-        """``k`` noisy function draws per design: ``x`` ``b x N x D`` -> ``b x k x N``.
+    def sample_y(
+        x: Tensor, hypers: dict, k: int, generator: torch.Generator, n_ctx: int | None = None
+    ) -> tuple[Tensor, Tensor | None, Tensor | None]:
+        """``k`` noisy zero-mean draws per design: ``x`` ``b x N x D`` -> ``y`` ``b x k x N``, and with ``n_ctx``
+        the exact predictive of the targets given the context: mean ``b x k x q``, std ``b x q`` (else None).
 
         One Cholesky factor per draw, in float64 on CPU (float32 with jitter on GPU)."""
         dtype = torch.float64 if x.device.type == "cpu" else torch.float32
@@ -159,4 +259,9 @@ class GPPrior(Prior):
             kmat = kmat + 1e-3 * h["outputscale"][:, None, None] * eye
             chol = torch.linalg.cholesky(kmat)
         z = torch.randn((x.shape[0], n, k), generator=generator, device=x.device, dtype=dtype)
-        return (chol @ z).transpose(1, 2).float()  # b x k x N
+        y = (chol @ z).transpose(1, 2).float()  # b x k x N
+        if n_ctx is None:
+            return y, None, None
+        mean = (chol[:, n_ctx:, :n_ctx] @ z[:, :n_ctx]).transpose(1, 2).float()  # b x k x q: L21 z1
+        std = chol[:, n_ctx:, n_ctx:].pow(2).sum(-1).sqrt().float()  # b x q: sqrt(diag(L22 L22^T))
+        return y, mean, std

@@ -1,7 +1,9 @@
 """Non-GP priors: random neural networks and step functions (discontinuities, as real constraints show).
 
 Both use the same designs as the GP prior (uniform or BO-like), irrelevant inputs with probability 0.3, and
-Gaussian observation noise with variance ``~ LogNormal(-4.63, 0.5)`` relative to the function's spread.
+Gaussian observation noise with variance ``~ LogNormal(-4.63, 0.5)`` relative to the function's spread, or,
+in a share ``p_deterministic`` of data sets (prior v2; 0 = v1), log-uniform in 1e-8..1e-4 of it (deterministic
+functions). Neither has a closed-form predictive: exact-target training uses their sampled targets.
 """
 
 from __future__ import annotations
@@ -11,14 +13,21 @@ import math
 import torch
 from torch import Tensor
 
-from pfnopt.surrogate.priors.base import Batch, Prior, design, draw_d, make_bo_like, relevance_mask, uniform
+from pfnopt.surrogate.priors.base import Batch, Prior, design, draw_d, make_bo_like, nan_targets, relevance_mask, uniform
 
 
-def _noise(y: Tensor, generator: torch.Generator) -> Tensor:
+def _noise(y: Tensor, generator: torch.Generator, p_deterministic: float = 0.0) -> Tensor:
     b, n = y.shape
     spread = y.std(-1, keepdim=True).clamp_min(1e-3)
     var = torch.exp(-4.63 + 0.5 * torch.randn((b, 1), generator=generator, device=y.device))
+    if p_deterministic > 0:
+        det = uniform((b, 1), generator, y.device) < p_deterministic
+        var = torch.where(det, 10.0 ** (-8.0 + 4.0 * uniform((b, 1), generator, y.device)), var)
     return y + spread * var.sqrt() * torch.randn((b, n), generator=generator, device=y.device)
+
+
+def _extras(b: int, n_points: int, n_ctx: int | None, device) -> dict:
+    return nan_targets(b, n_points - n_ctx, device) if n_ctx is not None and 0 < n_ctx < n_points else {}
 
 
 class MLPPrior(Prior):
@@ -26,13 +35,14 @@ class MLPPrior(Prior):
 
     name = "mlp"
 
-    def __init__(self, p_clustered: float = 0.3, p_irrelevant: float = 0.3):
-        self.p_clustered, self.p_irrelevant = p_clustered, p_irrelevant
+    def __init__(self, p_clustered: float = 0.3, p_irrelevant: float = 0.3, p_deterministic: float = 0.0):
+        self.p_clustered, self.p_irrelevant, self.p_deterministic = p_clustered, p_irrelevant, p_deterministic
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "p_clustered": self.p_clustered, "p_irrelevant": self.p_irrelevant}
+        d = {"name": self.name, "p_clustered": self.p_clustered, "p_irrelevant": self.p_irrelevant}
+        return d | ({"p_deterministic": self.p_deterministic} if self.p_deterministic else {})
 
-    def sample(self, batch_size, n_points, d_max, generator, device="cpu", d=None) -> Batch:
+    def sample(self, batch_size, n_points, d_max, generator, device="cpu", d=None, n_ctx=None) -> Batch:
         b = batch_size
         dd = draw_d(b, d_max, d, generator, device)
         x, in_cluster = design(b, n_points, dd, d_max, self.p_clustered, generator, device)
@@ -54,8 +64,8 @@ class MLPPrior(Prior):
             w = torch.randn((b, width, width), generator=generator, device=device) / math.sqrt(width)
             h = f(h @ w * 1.5 + 0.5 * torch.randn((b, 1, width), generator=generator, device=device))
         out = (h @ torch.randn((b, width, 1), generator=generator, device=device)).squeeze(-1)  # b x N
-        y = make_bo_like(_noise(out, generator), in_cluster)
-        return Batch(x=x, y=y, d=dd)
+        y = make_bo_like(_noise(out, generator, self.p_deterministic), in_cluster)
+        return Batch(x=x, y=y, d=dd, extras=_extras(b, n_points, n_ctx, device))
 
 
 class StepPrior(Prior):
@@ -63,13 +73,17 @@ class StepPrior(Prior):
 
     name = "steps"
 
-    def __init__(self, p_clustered: float = 0.3, p_irrelevant: float = 0.3, n_features: int = 64):
+    def __init__(
+        self, p_clustered: float = 0.3, p_irrelevant: float = 0.3, n_features: int = 64, p_deterministic: float = 0.0
+    ):
         self.p_clustered, self.p_irrelevant, self.n_features = p_clustered, p_irrelevant, n_features
+        self.p_deterministic = p_deterministic
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "p_clustered": self.p_clustered, "p_irrelevant": self.p_irrelevant}
+        d = {"name": self.name, "p_clustered": self.p_clustered, "p_irrelevant": self.p_irrelevant}
+        return d | ({"p_deterministic": self.p_deterministic} if self.p_deterministic else {})
 
-    def sample(self, batch_size, n_points, d_max, generator, device="cpu", d=None) -> Batch:
+    def sample(self, batch_size, n_points, d_max, generator, device="cpu", d=None, n_ctx=None) -> Batch:
         b, f = batch_size, self.n_features
         dd = draw_d(b, d_max, d, generator, device)
         x, in_cluster = design(b, n_points, dd, d_max, self.p_clustered, generator, device)
@@ -94,5 +108,5 @@ class StepPrior(Prior):
             side = ((x - centre) * normal[:, None, :]).sum(-1) > 0  # b x N
             height = torch.randn((b, 1), generator=generator, device=device) * 1.5
             y = y + torch.where(active & side, height, torch.zeros_like(height))
-        y = make_bo_like(_noise(y, generator), in_cluster)
-        return Batch(x=x, y=y, d=dd)
+        y = make_bo_like(_noise(y, generator, self.p_deterministic), in_cluster)
+        return Batch(x=x, y=y, d=dd, extras=_extras(b, n_points, n_ctx, device))

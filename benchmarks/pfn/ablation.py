@@ -1,0 +1,180 @@
+"""What limits pfn-cei against optuna-gp on the engineering suite: a diagnosis by ablation.
+
+Each variant runs ``pfn-cei`` (rule 5: local box, linear trend) on the cells of the committed engineering run
+(same problems, seeds, shared 20-point Sobol design, 100 evaluations) and changes ONE suspected cause:
+
+* ``v1-opt`` (the acquisition optimiser): the shipped v1 PFN with 4x the candidates (2,048 Sobol + 2,048
+  local) and 8 refined starts of 25 Adam steps instead of 4 x 6;
+* ``v2`` (the noise floor and the prior's shapes): the PFN trained on prior v2 (deterministic share, long
+  lengthscales, mean functions, posynomials; exact targets), everything else as rule 5;
+* ``v2-notrend``: the same without the linear trend (the trend was v1's work-around for its noise floor:
+  does a model that knows deterministic functions still need it?);
+* ``v2-early`` (the training budget): a snapshot of the same v2 run at an early step;
+* ``v2-opt``: v2 with the stronger optimiser of ``v1-opt``.
+
+The v1 column and optuna-gp are the committed cells (``benchmarks/results/engineering/cells``). "Share of the
+gap explained" per problem is ``(log g_v1 - log g_variant) / (log g_v1 - log g_optuna-gp)`` on median final
+gaps (1 = closes the gap to optuna-gp, 0 = no change, negative = worse); only problems where optuna-gp is
+ahead of v1 enter that median.
+
+Resumable (one JSON line per finished cell in ``--out-dir/<variant>.jsonl``); the report is rewritten from
+those lines each time:
+
+    OMP_WAIT_POLICY=PASSIVE OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 .venv/bin/python benchmarks/pfn/ablation.py \\
+        --variant v1-opt --v2 pfnopt/surrogate/checkpoints/v2 --v2-early benchmarks/pfn/runs/small-v2/snapshots/early
+    .venv/bin/python benchmarks/pfn/ablation.py --report
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import logging
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+CELLS = HERE.parent / "results" / "engineering" / "cells"
+VARIANTS = ("v1-opt", "v2", "v2-notrend", "v2-early", "v2-opt")
+PROBLEMS = (
+    "cantilever_beam,car_side_impact,heat_exchanger,speed_reducer,pressure_vessel,welded_beam,"
+    "tension_compression_spring,three_bar_truss"
+)
+
+
+def make_sampler(variant: str, seed: int, v2: str, v2_early: str):
+    from pfnopt.acquisition.optimize import AcqOptions
+    from pfnopt.samplers.pfn import PFNSampler
+
+    strong = AcqOptions(n_sobol=2048, n_local=2048, n_refine=8, refine_steps=25)
+    kw: dict = {"seed": seed, "constraints": "cei", "n_startup": 20}
+    if variant == "v1-opt":
+        return PFNSampler(options=strong, **kw)
+    if variant == "v2":
+        return PFNSampler(checkpoint=v2, **kw)
+    if variant == "v2-notrend":
+        return PFNSampler(checkpoint=v2, trend="none", **kw)
+    if variant == "v2-early":
+        return PFNSampler(checkpoint=v2_early, **kw)
+    if variant == "v2-opt":
+        return PFNSampler(checkpoint=v2, options=strong, **kw)
+    raise ValueError(f"unknown variant {variant!r}; allowed: {VARIANTS}")
+
+
+def run(variant: str, problems: list[str], seeds: list[int], out_dir: Path, v2: str, v2_early: str) -> None:
+    import pfnopt
+    from pfnopt import problems as registry
+    from pfnopt.bench.cells import shared_design
+    from pfnopt.surrogate.checkpoint import read_config
+
+    logging.disable(logging.WARNING)
+    ck = {"v1-opt": None, "v2-early": v2_early}.get(variant, v2)
+    ck_step = None if ck is None else read_config(Path(ck)).get("step")
+    out = out_dir / f"{variant}.jsonl"
+    done = {(r["problem"], r["seed"]) for r in _lines(out)}
+    for name in problems:
+        p = registry.get(name)
+        for seed in seeds:
+            if (name, seed) in done:
+                continue
+            sampler = make_sampler(variant, seed, v2, v2_early)
+            study = pfnopt.create_study(sampler=sampler)
+            for params in shared_design(p, 20, seed):
+                study.enqueue_trial(params)
+            t0 = time.process_time()
+            study.optimize(p.objective, n_trials=100)
+            cpu = (time.process_time() - t0) / 80
+            feasible = [t.values[0] for t in study.trials if t.values and all(c <= 0 for c in t.constraints or [])]
+            rec = {"problem": name, "seed": seed, "gap": min(feasible, default=math.inf) - p.optimum,
+                   "cpu_s_per_iter": round(cpu, 4), "checkpoint": ck, "checkpoint_step": ck_step}
+            with out.open("a") as f:
+                f.write(json.dumps(rec) + "\n")
+            print(variant, rec, flush=True)
+
+
+def _lines(path: Path) -> list[dict]:
+    return [json.loads(s) for s in path.read_text().splitlines() if s.strip()] if path.is_file() else []
+
+
+def _committed(problem: str, method: str) -> dict[int, float]:
+    out = {}
+    for f in glob.glob(str(CELLS / problem / method / "seed*.json")):
+        d = json.loads(Path(f).read_text())
+        out[d["seed"]] = math.inf if d["final_gap"] is None else d["final_gap"]
+    return out
+
+
+def _log(g: float) -> float:
+    return math.log10(max(g, 1e-12))
+
+
+def report(out_dir: Path) -> None:
+    rows: dict[str, dict] = {v: {} for v in VARIANTS}
+    steps: dict[str, set] = {v: set() for v in VARIANTS}
+    for v in VARIANTS:
+        for r in _lines(out_dir / f"{v}.jsonl"):
+            rows[v].setdefault(r["problem"], {})[r["seed"]] = r["gap"]
+            steps[v].add(r.get("checkpoint_step"))
+    present = [v for v in VARIANTS if rows[v]]
+    problems = sorted({p for v in present for p in rows[v]})
+    lines = [
+        "# Diagnosis: what limits pfn-cei against optuna-gp (ablation)",
+        "",
+        "Written by `benchmarks/pfn/ablation.py --report` (variants and commands in its docstring). Median final",
+        "gap over the seeds each column has (5 seeds, 100 evaluations, shared 20-point design); v1 = the committed",
+        "pfn-cei cells (rule 5), optuna-gp = its committed cells. Lower is better; bold: better than v1.",
+        "Checkpoint steps used: " + ", ".join(f"{v}: {sorted(s, key=str)}" for v, s in steps.items() if rows[v]) + ".",
+        "",
+        "| problem | v1 | " + " | ".join(present) + " | optuna-gp |",
+        "|---|---|" + "---|" * (len(present) + 1),
+    ]
+    shares: dict[str, list[float]] = {v: [] for v in present}
+    for p in problems:
+        v1, og = _committed(p, "pfn-cei"), _committed(p, "optuna-gp")
+        med_v1 = float(np.median(list(v1.values())))
+        med_og = float(np.median(list(og.values())))
+        cols = []
+        for v in present:
+            vals = rows[v].get(p, {})
+            if not vals:
+                cols.append("-")
+                continue
+            mv = float(np.median(list(vals.values())))
+            cols.append((f"**{mv:.4g}**" if mv < med_v1 else f"{mv:.4g}") + ("" if len(vals) == 5 else f" ({len(vals)})"))
+            if med_og < med_v1 and len(vals) == 5:
+                shares[v].append((_log(med_v1) - _log(mv)) / (_log(med_v1) - _log(med_og)))
+        lines.append(f"| {p} | {med_v1:.4g} | " + " | ".join(cols) + f" | {med_og:.4g} |")
+    lines += ["", "Share of the (log) gap between v1 and optuna-gp that each change closes, median over the problems",
+              "where optuna-gp is ahead of v1 (1 = all of it, 0 = none, negative = worse):", ""]
+    for v in present:
+        s = shares[v]
+        if s:
+            lines.append(f"- `{v}`: median {np.median(s):+.2f} over {len(s)} problems (range {min(s):+.2f} .. {max(s):+.2f})")
+    (out_dir.parent / "ablation.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--variant", choices=VARIANTS)
+    ap.add_argument("--problems", default=PROBLEMS)
+    ap.add_argument("--seeds", default="0,1,2,3,4")
+    ap.add_argument("--v2", default="pfnopt/surrogate/checkpoints/v2")
+    ap.add_argument("--v2-early", default="benchmarks/pfn/runs/small-v2/snapshots/early")
+    ap.add_argument("--out-dir", default=str(HERE / "ablation"))
+    ap.add_argument("--report", action="store_true")
+    args = ap.parse_args()
+    out_dir = Path(args.out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if args.variant:
+        run(args.variant, args.problems.split(","), [int(s) for s in args.seeds.split(",")], out_dir, args.v2,
+            args.v2_early)
+    report(out_dir)
+
+
+if __name__ == "__main__":
+    main()
