@@ -71,3 +71,7 @@ OptunaError = PfnoptError
 DuplicatedStudyError = DuplicateStudyError
 UpdateFinishedTrialError = TrialFinishedError
 StorageInternalError = StorageError
+
+
+class ExperimentalWarning(Warning):
+    """Optuna's warning class for experimental features (pfnopt raises none; programs filter it)."""

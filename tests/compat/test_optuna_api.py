@@ -296,3 +296,16 @@ def test_rdb_storage_name_and_artifacts(tmp_path):
         download_artifact(artifact_store=store, artifact_id=meta[0].artifact_id, file_path=str(tmp_path / "best.txt"))
     with pytest.raises(FileNotFoundError, match="no artifact"):
         store.open_reader("missing")
+
+
+def test_objective_rerun_on_the_best_frozen_trial_and_experimental_warning():
+    import warnings
+
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+    study = optuna.create_study(sampler="random")
+    study.optimize(quadratic, n_trials=5)
+    assert quadratic(study.best_trial) == study.best_value
+    with pytest.raises(ParameterError, match="has no parameter 'z'"):
+        study.best_trial.suggest_float("z", 0, 1)
+    with pytest.raises(ParameterError, match="out of its distribution"):
+        study.best_trial.suggest_float("x", 100, 200)
