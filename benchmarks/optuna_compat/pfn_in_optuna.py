@@ -1,7 +1,9 @@
 """The PFN sampler inside Optuna's loop vs pfnopt's own ``pfn`` sampler, same problems and seeds.
 
 Each (problem, seed) runs both arms back to back (order alternating with the seed), ``--trials``
-trials each, default PFN settings; reported: the best feasible value at the end per arm and its
+trials each, default PFN settings, both starting from the same enqueued initial design (the
+benchmark's shared scrambled-Sobol points, ``--init`` of them, default ``min(max(5, 2d), 20)``), so
+both see the same history when the model takes over; reported: the best feasible value at the end per arm and its
 relative gap to the best known optimum, medians over seeds. Writes ``--out`` (markdown).
 
     python benchmarks/optuna_compat/pfn_in_optuna.py --problems three_bar_truss tension_compression_spring \
@@ -25,16 +27,24 @@ def best_feasible(pairs) -> float:
     return min(vals) if vals else math.inf
 
 
-def run_pfnopt(problem, seed: int, n: int) -> float:
+def design(problem, seed: int, init: int) -> list[dict]:
+    from pfnopt.bench.cells import shared_design
+
+    return shared_design(problem, init, seed)
+
+
+def run_pfnopt(problem, seed: int, n: int, init: int) -> float:
     import pfnopt
     from pfnopt.samplers import get_sampler
 
-    study = pfnopt.create_study(sampler=get_sampler("pfn", seed=seed))
+    study = pfnopt.create_study(sampler=get_sampler("pfn", seed=seed, n_startup=init))
+    for params in design(problem, seed, init):
+        study.enqueue_trial(params)
     study.optimize(problem.objective, n_trials=n)
     return best_feasible((t.value, t.constraints) for t in study.trials if t.value is not None)
 
 
-def run_optuna(problem, seed: int, n: int) -> float:
+def run_optuna(problem, seed: int, n: int, init: int) -> float:
     import optuna
 
     from pfnopt.integrations.optuna import PFNSampler
@@ -56,7 +66,9 @@ def run_optuna(problem, seed: int, n: int) -> float:
             trial.set_constraint(f"g{i}", float(c))
         return f
 
-    study = optuna.create_study(sampler=PFNSampler(seed=seed))
+    study = optuna.create_study(sampler=PFNSampler(seed=seed, n_startup=init))
+    for params in design(problem, seed, init):
+        study.enqueue_trial(params)
     study.optimize(objective, n_trials=n)
     return best_feasible((t.value, list(t.constraints.values())) for t in study.trials if t.value is not None)
 
@@ -74,6 +86,7 @@ def main() -> None:
     ap.add_argument("--problems", nargs="+", default=["three_bar_truss", "tension_compression_spring", "welded_beam"])
     ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     ap.add_argument("--trials", type=int, default=25)
+    ap.add_argument("--init", type=int, default=None, help="initial design size (default min(max(5, 2d), 20))")
     ap.add_argument("--out", default=str(ROOT / "benchmarks/results/pfn_in_optuna.md"))
     args = ap.parse_args()
     rows, load0 = [], os.getloadavg()
@@ -86,7 +99,8 @@ def main() -> None:
             for arm in order:
                 problem = problems.get(name)
                 t0 = time.perf_counter()
-                best = (run_pfnopt if arm == "pfnopt" else run_optuna)(problem, seed, args.trials)
+                init = args.init or min(max(5, 2 * len(problem.space)), 20)
+                best = (run_pfnopt if arm == "pfnopt" else run_optuna)(problem, seed, args.trials, init)
                 secs[arm] += time.perf_counter() - t0
                 res[arm].append(best)
                 print(f"{name} seed {seed} {arm}: best feasible {best:.6g} gap {gap(best, problem.optimum):.4g}", flush=True)
@@ -94,16 +108,17 @@ def main() -> None:
         rows.append((name, opt, res, secs))
     load1 = os.getloadavg()
     cmd = ("python benchmarks/optuna_compat/pfn_in_optuna.py --problems " + " ".join(args.problems)
-           + " --seeds " + " ".join(map(str, args.seeds)) + f" --trials {args.trials}")
+           + " --seeds " + " ".join(map(str, args.seeds)) + f" --trials {args.trials}"
+           + (f" --init {args.init}" if args.init else ""))
     lines = [
         "# The PFN sampler inside Optuna vs pfnopt's own `pfn` sampler",
         "",
         f"Command: `{cmd}` (OMP_WAIT_POLICY=PASSIVE OPENBLAS_NUM_THREADS=1, CPU; {time.time() - t_start:.0f} s in all; "
         f"load average {load0[0]:.2f} at the start, {load1[0]:.2f} at the end, on a shared 2-core machine).",
         "",
-        "Both arms: default PFN settings (`cei` constraints), the same seeds, constraints as Optuna 5 named "
-        "constraints in the Optuna arm. Optuna's first trial is drawn by its independent sampler (the "
-        "intersection search space is empty then); everything after is the PFN sampler's.",
+        "Both arms: default PFN settings (`cei` constraints), the same seeds, the same enqueued initial design "
+        "(min(max(5, 2d), 20) shared Sobol points), constraints as Optuna 5 named constraints in the Optuna arm; "
+        "every later trial is the PFN sampler's. Gap: |best feasible - optimum| / |optimum| (inf: nothing feasible).",
         "",
         "| problem | optimum | median gap, pfnopt `pfn` | median gap, Optuna + `PFNSampler` | per-seed best (pfnopt) | per-seed best (Optuna) | s (pfnopt / Optuna) |",
         "|---|---|---|---|---|---|---|",

@@ -17,6 +17,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -69,7 +70,8 @@ def git_show(gitdir: str, path: str) -> str:
 
 
 def run_one(code: str, folder: Path, timeout: float, env: dict[str, str]) -> tuple[str, float, str]:
-    folder.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(folder, ignore_errors=True)  # a fresh folder: programs write files (databases, figures)
+    folder.mkdir(parents=True)
     script = folder / "program.py"
     script.write_text(code)
     t0 = time.perf_counter()
