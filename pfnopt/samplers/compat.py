@@ -423,6 +423,7 @@ def to_optuna_trial(t: FrozenTrial) -> Any:
     frozen = optuna.trial.create_trial(
         state=getattr(optuna.trial.TrialState, t.state.name), values=values, params=dict(t.params),
         distributions={n: to_optuna(d) for n, d in t.distributions.items()}, user_attrs=_jsonable(t.user_attrs),
+        system_attrs=_jsonable(t.system_attrs),
         intermediate_values={int(k): float(v) for k, v in t.intermediate_values.items()},
     )
     frozen.number = t.number

@@ -309,3 +309,21 @@ def test_objective_rerun_on_the_best_frozen_trial_and_experimental_warning():
         study.best_trial.suggest_float("z", 0, 1)
     with pytest.raises(ParameterError, match="out of its distribution"):
         study.best_trial.suggest_float("x", 100, 200)
+
+
+def test_terminator_callback_stops_optimize():
+    pytest.importorskip("optuna")
+    from pfnopt.terminator import TerminatorCallback, report_cross_validation_scores
+
+    def objective(trial):
+        x = trial.suggest_float("x", 0, 1)
+        # a flat objective with noisy cross-validation folds: nothing left to gain, the terminator stops
+        report_cross_validation_scores(trial, [0.5 + 0.1 * x, 0.3, 0.7, 0.5])
+        return 0.5 + 1e-3 * x
+
+    study = optuna.create_study(direction="maximize", sampler="random")
+    study.optimize(objective, n_trials=30, callbacks=[TerminatorCallback()])
+    assert 20 <= len(study.trials) < 30  # Optuna's terminator needs 20 trials before it judges
+    assert study.trials[0].system_attrs["terminator:cv_scores"][1] == 0.3
+    with pytest.raises(PfnoptError, match="at least two"):
+        report_cross_validation_scores(study.ask(), [1.0])
