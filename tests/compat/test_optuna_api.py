@@ -311,6 +311,7 @@ def test_objective_rerun_on_the_best_frozen_trial_and_experimental_warning():
         study.best_trial.suggest_float("x", 100, 200)
 
 
+@pytest.mark.slow  # ten GP fits by Optuna's terminator: ~30 s on a loaded CI core
 def test_terminator_callback_stops_optimize():
     pytest.importorskip("optuna")
     from pfnopt.terminator import TerminatorCallback, report_cross_validation_scores
