@@ -110,8 +110,13 @@ class PFNSampler(_OptunaBase):
                               "by the independent sampler", stacklevel=2)
                 self._warned_multi = True
             return {}
-        space = self._space.calculate(study)
-        return {n: d for n, d in space.items() if not d.single()}
+        space = self._space.calculate(study)  # sorted by name
+        # the PFN's input columns in the objective's suggestion order (as pfnopt's own sampler sees
+        # them), taken from the latest finished trial; names it lacks keep Optuna's order after them
+        done = study.get_trials(deepcopy=False, states=(OptunaState.COMPLETE,))
+        first = [n for n in (done[-1].params if done else {}) if n in space]
+        order = first + [n for n in space if n not in first]
+        return {n: space[n] for n in order if not space[n].single()}
 
     def sample_relative(self, study: "optuna.Study", trial: OptunaFrozenTrial, search_space: dict[str, Any]) -> dict[str, Any]:
         if not search_space:

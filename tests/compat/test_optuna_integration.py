@@ -41,11 +41,12 @@ def test_relative_sampling_in_optuna_loop_with_rdb_storage(tmp_path):
 
 
 def test_same_proposal_as_pfnopts_own_pfn_sampler():
-    """Same history, seed and trial number: the Optuna sampler proposes what pfnopt's proposes."""
-    history = [({"x": -4.0 + 1.3 * i, "y": 3.0 - 1.1 * i}) for i in range(6)]
+    """Same history, seed and trial number: the Optuna sampler proposes what pfnopt's proposes
+    (names out of alphabetical order: the PFN's columns follow the suggestion order in both)."""
+    history = [({"y": 3.0 - 1.1 * i, "x": -4.0 + 1.3 * i}) for i in range(6)]
     own = pfnopt.create_study(sampler=pfnopt.samplers.get_sampler("pfn", seed=3, n_startup=4, options=FAST))
     ost = optuna.create_study(sampler=PFNSampler(seed=3, n_startup=4, options=FAST))
-    space = {"x": pfnopt.Float(-5, 5), "y": pfnopt.Float(-5, 5)}
+    space = {"y": pfnopt.Float(-5, 5), "x": pfnopt.Float(-5, 5)}
     for p in history:
         value, cons = (p["x"] - 2) ** 2 + (p["y"] - 2) ** 2, [p["x"] + p["y"] - 1.0]
         own.add_trial(pfnopt.trial.create_trial(params=p, distributions=space, value=value, constraints=cons))
@@ -54,7 +55,7 @@ def test_same_proposal_as_pfnopts_own_pfn_sampler():
             value=value, constraints={"sum": cons[0]}))
     mine = own.ask(space).params
     theirs = ost.ask()
-    got = {"x": theirs.suggest_float("x", -5, 5), "y": theirs.suggest_float("y", -5, 5)}
+    got = {"y": theirs.suggest_float("y", -5, 5), "x": theirs.suggest_float("x", -5, 5)}
     assert got == pytest.approx(mine, abs=1e-6)
 
 
