@@ -23,8 +23,9 @@ Optuna's contract, and how each part is met:
   constraints ``"0"``, ``"1"``, ... after each trial.
 * Running trials (other workers, threads, processes on one RDB storage) are copied RUNNING
   with their parameters, so the PFN sampler's pending-point rule pushes them apart.
-* Multi-objective studies: the PFN sampler is single-objective, so every parameter then comes
-  from ``independent_sampler`` (a warning says so once).
+* Multi-objective studies: sampled by the PFN sampler when it handles several objectives
+  (its ``multi_objective`` flag), otherwise every parameter comes from ``independent_sampler``
+  (a warning says so once).
 
 The sampler pickles (for a process pool): the PFN is reloaded in each process on first use.
 """
@@ -104,9 +105,9 @@ class PFNSampler(_OptunaBase):
 
     # Optuna's sampler contract ---------------------------------------------------------------
     def infer_relative_search_space(self, study: "optuna.Study", trial: OptunaFrozenTrial) -> dict[str, Any]:
-        if len(study.directions) > 1:
+        if len(study.directions) > 1 and not getattr(self._pfn, "multi_objective", False):
             if not self._warned_multi:
-                warnings.warn("pfnopt's PFNSampler is single-objective: this multi-objective study is sampled "
+                warnings.warn("this PFN sampler is single-objective: this multi-objective study is sampled "
                               "by the independent sampler", stacklevel=2)
                 self._warned_multi = True
             return {}
