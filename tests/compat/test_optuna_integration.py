@@ -100,3 +100,16 @@ def test_process_pool_on_one_rdb_storage(tmp_path):
     trials = optuna.load_study(study_name="pool", storage=url).trials
     assert len(trials) == 6 and all(t.state == optuna.trial.TrialState.COMPLETE for t in trials)
     assert len({(t.params["x"], t.params["y"]) for t in trials}) == 6
+
+
+def test_multi_objective_study_runs():
+    import warnings
+
+    sampler = PFNSampler(seed=0, n_startup=3, options=FAST)
+    study = optuna.create_study(directions=["minimize", "minimize"], sampler=sampler)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        study.optimize(lambda t: (t.suggest_float("x", 0, 1), 1 - t.suggest_float("y", 0, 1) ** 2), n_trials=5)
+    assert len(study.trials) == 5 and len(study.best_trials) >= 1
+    if not getattr(sampler._pfn, "multi_objective", False):  # a single-objective PFN: the independent sampler, said once
+        assert sum("single-objective" in str(w.message) for w in caught) == 1
