@@ -15,6 +15,7 @@ from pfnopt.commands import demo as _demo
 from pfnopt.commands import interop as _interop
 from pfnopt.commands import plot as _plot
 from pfnopt.commands import pretrain as _pretrain
+from pfnopt.commands import serve as _serve
 from pfnopt.commands import studies as _studies
 from pfnopt.commands import trials as _trials
 
@@ -60,6 +61,7 @@ app.add_typer(_plot.app, name="plot")
 app.add_typer(_automl.app, name="automl")
 app.add_typer(_interop.export_app, name="export")
 app.add_typer(_interop.import_app, name="import")
+app.command("serve")(_serve.serve)
 
 
 def main() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -35,6 +36,22 @@ def trial_rows(study: "Study") -> list[dict[str, Any]]:
             row["fail_reason"] = t.system_attrs["fail_reason"].strip().splitlines()[-1]
         rows.append(row)
     return rows
+
+
+def trial_json_rows(study: "Study") -> list[dict[str, Any]]:
+    """:func:`trial_rows` made JSON-ready (``pfnopt trials --format json``, the service's ``/trials``):
+    every row has every column, datetimes as ISO strings, NaN and infinities as None."""
+    rows = trial_rows(study)
+    cols = list(dict.fromkeys(k for r in rows for k in r))
+    return [{k: json_plain(r.get(k)) for k in cols} for r in rows]
+
+
+def json_plain(v: Any) -> Any:
+    if hasattr(v, "isoformat"):
+        return v.isoformat()
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    return v
 
 
 def trials_dataframe(study: "Study") -> "pandas.DataFrame":

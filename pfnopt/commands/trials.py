@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
 from typing import Any
 
 import typer
@@ -154,20 +153,21 @@ def trials(
 
     Example: pfnopt trials beam --format csv > beam.csv
     """
-    from pfnopt._dataframe import trial_rows
+    from pfnopt._dataframe import json_plain, trial_json_rows, trial_rows
 
     if format not in ("table", "csv", "json"):
         raise ValueError(f"--format must be table, csv or json, got {format!r}")
+    if format == "json":
+        typer.echo(json.dumps(trial_json_rows(_study(study, storage)), indent=1))
+        return
     rows = trial_rows(_study(study, storage))
     cols = list(dict.fromkeys(k for r in rows for k in r))
-    if format == "json":
-        typer.echo(json.dumps([{k: _plain(r.get(k)) for k in cols} for r in rows], indent=1))
-    elif format == "csv":
+    if format == "csv":
         buf = io.StringIO()
         writer = csv.DictWriter(buf, fieldnames=cols)
         writer.writeheader()
         for r in rows:
-            writer.writerow({k: _plain(r.get(k)) for k in cols})
+            writer.writerow({k: json_plain(r.get(k)) for k in cols})
         typer.echo(buf.getvalue().rstrip("\n"))
     else:
         shown = [c for c in cols if c not in ("datetime_start", "datetime_complete", "fail_reason")]
@@ -177,14 +177,6 @@ def trials(
         for r in rows:
             table.add_row(*(fmt(r.get(c)) for c in shown))
         console.print(table)
-
-
-def _plain(v: Any) -> Any:
-    if hasattr(v, "isoformat"):
-        return v.isoformat()
-    if isinstance(v, float) and not math.isfinite(v):
-        return None
-    return v
 
 
 @cli_errors

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from pfnopt.surrogate.priors.bag import PriorBag
-from pfnopt.surrogate.priors.engineering import PosynomialPrior
 from pfnopt.surrogate.priors.base import Batch, Prior
+from pfnopt.surrogate.priors.engineering import PosynomialPrior
 from pfnopt.surrogate.priors.gp import GPPrior, GPPriorConfig
 from pfnopt.surrogate.priors.nongp import MLPPrior, StepPrior
 

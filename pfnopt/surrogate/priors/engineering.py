@@ -29,7 +29,16 @@ import math
 import torch
 from torch import Tensor
 
-from pfnopt.surrogate.priors.base import Batch, Prior, design, draw_d, make_bo_like, nan_targets, relevance_mask, uniform
+from pfnopt.surrogate.priors.base import (
+    Batch,
+    Prior,
+    design,
+    draw_d,
+    make_bo_like,
+    nan_targets,
+    relevance_mask,
+    uniform,
+)
 
 EXPONENTS = (-2.0, -1.0, -0.5, 0.5, 1.0, 2.0, 3.0)
 

@@ -13,7 +13,16 @@ import math
 import torch
 from torch import Tensor
 
-from pfnopt.surrogate.priors.base import Batch, Prior, design, draw_d, make_bo_like, nan_targets, relevance_mask, uniform
+from pfnopt.surrogate.priors.base import (
+    Batch,
+    Prior,
+    design,
+    draw_d,
+    make_bo_like,
+    nan_targets,
+    relevance_mask,
+    uniform,
+)
 
 
 def _noise(y: Tensor, generator: torch.Generator, p_deterministic: float = 0.0) -> Tensor:
