@@ -41,6 +41,18 @@ from pfnopt import distributions, exceptions, logging, pruners, samplers, search
 
 __version__ = "0.1.0"
 
+# Heavier Optuna-named modules, imported on first attribute access (``optuna.visualization.plot_*``
+# after ``import pfnopt as optuna``) so that ``import pfnopt`` stays light.
+_LAZY = ("artifacts", "importance", "integrations", "terminator", "visualization")
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return importlib.import_module(f"pfnopt.{name}")
+    raise AttributeError(f"module 'pfnopt' has no attribute {name!r}")
+
 __all__ = [
     "Categorical",
     "DuplicateStudyError",

@@ -328,3 +328,16 @@ def test_terminator_callback_stops_optimize():
     assert study.trials[0].system_attrs["terminator:cv_scores"][1] == 0.3
     with pytest.raises(PfnoptError, match="at least two"):
         report_cross_validation_scores(study.ask(), [1.0])
+
+
+def test_lazy_optuna_modules_as_attributes():
+    import subprocess
+    import sys
+
+    code = ("import sys, pfnopt as optuna; assert 'pfnopt.visualization' not in sys.modules; "
+            "assert callable(optuna.visualization.plot_pareto_front); assert callable(optuna.importance.get_param_importances); "
+            "assert callable(optuna.artifacts.upload_artifact); print('ok')")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.strip() == "ok", out.stderr
+    with pytest.raises(AttributeError, match="no attribute 'nonexistent'"):
+        optuna.nonexistent
