@@ -112,13 +112,21 @@ def main() -> None:
             res[lib] = run_one(text, Path(args.scratch) / lib / tag, args.timeout, env)
             print(f"{path:50s} {lib:7s} {res[lib][0]:8s} {res[lib][1]:7.1f}s {res[lib][2]}", flush=True)
         rows.append((path, res))
+        write(args, rows, merge=bool(args.only))  # after every program, so an interrupted run keeps its rows
+    print(f"{sum(r['pfnopt'][0] == 'ok' for _, r in rows)}/{len(rows)} of this run ok on pfnopt; wrote {args.out}")
+
+
+def write(args: argparse.Namespace, rows: list, merge: bool) -> None:
     store = Path(args.out).with_suffix(".json")
-    if args.only and store.exists():  # rerun of a few programs: keep the other rows of the last run
-        old = {p: {k: tuple(v) for k, v in r.items()} for p, r in json.loads(store.read_text())}
+    rerun: list[str] = []
+    if merge and store.exists():  # rerun of a few programs: keep the other rows of the last run
+        saved = json.loads(store.read_text())
+        saved = saved if isinstance(saved, dict) else {"rows": saved, "rerun": []}
+        old = {p: {k: tuple(v) for k, v in r.items()} for p, r in saved["rows"]}
         old.update(dict(rows))
-        order = EXAMPLES + TUTORIALS
-        rows = [(p, old[p]) for p in order if p in old]
-    store.write_text(json.dumps(rows, indent=1))
+        rerun = sorted(set(saved["rerun"]) | {p for p, _ in rows})
+        rows = [(p, old[p]) for p in EXAMPLES + TUTORIALS if p in old]
+    store.write_text(json.dumps({"rows": rows, "rerun": rerun}, indent=1))
     with open("/proc/loadavg") as f:
         load = f.read().split()[:3]
     n_ok = sum(r["pfnopt"][0] == "ok" for _, r in rows)
@@ -131,16 +139,17 @@ def main() -> None:
         f"load average at the end {' '.join(load)} on a shared 2-core machine).",
         "",
         f"**{n_ok} of {len(rows)} run unchanged on pfnopt** (Optuna runs {n_opt} of {len(rows)}). The programs "
-        "themselves are not in this repository; they are read from the public repositories at run time.",
+        "themselves are not in this repository; they are read from the public repositories at run time. "
+        "Rows marked (rerun) were run again, after the full run, with `--only PATH ...`.",
         "",
         "| program | Optuna | s | pfnopt | s | pfnopt's error (last line) |",
         "|---|---|---|---|---|---|",
     ]
     for path, r in rows:
         (o, ot, _), (p, pt, err) = r["optuna"], r["pfnopt"]
-        out.append(f"| {path} | {o} | {ot:.1f} | {p} | {pt:.1f} | {err.replace('|', '/')} |")
+        mark = " (rerun)" if path in rerun else ""
+        out.append(f"| {path}{mark} | {o} | {ot:.1f} | {p} | {pt:.1f} | {err.replace('|', '/')} |")
     Path(args.out).write_text("\n".join(out) + "\n")
-    print(f"{n_ok}/{len(rows)} ok on pfnopt; wrote {args.out}")
 
 
 if __name__ == "__main__":
