@@ -93,7 +93,9 @@ def main() -> None:
     ap.add_argument("--tutorials", help="git dir of optuna/optuna (for its tutorial scripts)")
     ap.add_argument("--scratch", default="/tmp/optuna_compat_runs")
     ap.add_argument("--timeout", type=float, default=600.0)
-    ap.add_argument("--only", nargs="*", help="run only these paths")
+    ap.add_argument("--only", nargs="*", help="run only these paths (their rows replace those of the last run)")
+    ap.add_argument("--resume", action="store_true",
+                    help="with --only: continue an interrupted full run (rows not marked as reruns)")
     ap.add_argument("--out", default=str(ROOT / "benchmarks/results/optuna_compat.md"))
     args = ap.parse_args()
 
@@ -112,11 +114,11 @@ def main() -> None:
             res[lib] = run_one(text, Path(args.scratch) / lib / tag, args.timeout, env)
             print(f"{path:50s} {lib:7s} {res[lib][0]:8s} {res[lib][1]:7.1f}s {res[lib][2]}", flush=True)
         rows.append((path, res))
-        write(args, rows, merge=bool(args.only))  # after every program, so an interrupted run keeps its rows
+        write(args, rows, merge=bool(args.only), mark=not args.resume)  # after every program, so an interrupted run keeps its rows
     print(f"{sum(r['pfnopt'][0] == 'ok' for _, r in rows)}/{len(rows)} of this run ok on pfnopt; wrote {args.out}")
 
 
-def write(args: argparse.Namespace, rows: list, merge: bool) -> None:
+def write(args: argparse.Namespace, rows: list, merge: bool, mark: bool) -> None:
     store = Path(args.out).with_suffix(".json")
     rerun: list[str] = []
     if merge and store.exists():  # rerun of a few programs: keep the other rows of the last run
@@ -124,7 +126,7 @@ def write(args: argparse.Namespace, rows: list, merge: bool) -> None:
         saved = saved if isinstance(saved, dict) else {"rows": saved, "rerun": []}
         old = {p: {k: tuple(v) for k, v in r.items()} for p, r in saved["rows"]}
         old.update(dict(rows))
-        rerun = sorted(set(saved["rerun"]) | {p for p, _ in rows})
+        rerun = sorted(set(saved["rerun"]) | ({p for p, _ in rows} if mark else set()))
         rows = [(p, old[p]) for p in EXAMPLES + TUTORIALS if p in old]
     store.write_text(json.dumps({"rows": rows, "rerun": rerun}, indent=1))
     with open("/proc/loadavg") as f:
