@@ -104,7 +104,8 @@ def main() -> None:
     if args.tutorials:
         jobs += [(args.tutorials, p) for p in TUTORIALS]
     if args.only:
-        jobs = [j for j in jobs if j[1] in args.only]
+        by_path = {p: g for g, p in jobs}
+        jobs = [(by_path[p], p) for p in args.only if p in by_path]  # in the order given
     rows = []
     for gitdir, path in jobs:
         code = git_show(gitdir, path)
