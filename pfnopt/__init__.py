@@ -12,6 +12,8 @@ the surrogate or AutoML needs them.
 
 from __future__ import annotations
 
+# Optuna's module layout (import pfnopt as optuna): optuna.distributions, optuna.logging, ...
+from pfnopt import distributions, exceptions, logging, pruners, samplers, search_space, storages, study, trial  # noqa: E402,F401
 from pfnopt.exceptions import (
     DuplicateStudyError,
     InvalidValueError,
@@ -35,9 +37,6 @@ from pfnopt.study import (
     load_study,
 )
 from pfnopt.trial import Trial
-
-# Optuna's module layout (import pfnopt as optuna): optuna.distributions, optuna.logging, ...
-from pfnopt import distributions, exceptions, logging, pruners, samplers, search_space, storages, study, trial  # noqa: E402,F401
 
 __version__ = "0.1.0"
 

@@ -65,7 +65,7 @@ __all__ = ["BaseSampler", "RandomSampler", "SobolSampler", "get_sampler", "regis
 # Optuna's sampler names (pfnopt/samplers/compat.py); BaseSampler becomes the base that also takes
 # Optuna's infer_relative_search_space / sample_relative / sample_independent contract.
 from pfnopt.samplers.compat import (  # noqa: E402
-    BaseSampler,
+    BaseSampler,  # noqa: F811  (the base that also takes Optuna's contract)
     BruteForceSampler,
     CmaEsSampler,
     GPSampler,
@@ -75,7 +75,7 @@ from pfnopt.samplers.compat import (  # noqa: E402
     OptunaSamplerAdapter,
     PartialFixedSampler,
     QMCSampler,
-    RandomSampler,
+    RandomSampler,  # noqa: F811  (pfnopt's, with Optuna's sample_independent)
     TPESampler,
 )
 

@@ -5,7 +5,7 @@ cross-validation error) says further trials are unlikely to help. Optuna's code 
 Optuna copy of the pfnopt study's finished trials (:func:`optuna_copy`), so the rule is Optuna's.
 """
 
-from pfnopt.terminator.callback import TerminatorCallback, Terminator, optuna_copy
+from pfnopt.terminator.callback import Terminator, TerminatorCallback, optuna_copy
 from pfnopt.terminator.erroreval import report_cross_validation_scores
 
 __all__ = ["Terminator", "TerminatorCallback", "optuna_copy", "report_cross_validation_scores"]

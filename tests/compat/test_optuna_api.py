@@ -340,4 +340,4 @@ def test_lazy_optuna_modules_as_attributes():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stdout.strip() == "ok", out.stderr
     with pytest.raises(AttributeError, match="no attribute 'nonexistent'"):
-        optuna.nonexistent
+        getattr(optuna, "nonexistent")  # noqa: B009

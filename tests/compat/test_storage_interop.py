@@ -27,7 +27,7 @@ def make_study(url: str) -> pfnopt.Study:
     def objective(trial):
         x = trial.suggest_float("x", 1e-3, 10, log=True)
         k = trial.suggest_int("k", 0, 8, step=2)
-        c = trial.suggest_categorical("c", ["steel", "alu", None])
+        trial.suggest_categorical("c", ["steel", "alu", None])
         trial.set_user_attr("note", f"trial {trial.number}")
         trial.set_constraint("stress", x - 5.0)
         trial.set_constraint("cost", k - 6.0)
