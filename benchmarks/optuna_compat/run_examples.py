@@ -99,8 +99,9 @@ def main() -> None:
     ap.add_argument("--out", default=str(ROOT / "benchmarks/results/optuna_compat.md"))
     args = ap.parse_args()
 
-    # headless: matplotlib draws to files, plotly's fig.show() prints JSON instead of waiting for a browser
-    env = dict(os.environ, MPLBACKEND="Agg", PLOTLY_RENDERER="json", BROWSER="true", PYTHONPATH=str(ROOT))
+    # headless: matplotlib draws to files; plotly's fig.show() serves the page once to a "browser" that is curl
+    env = dict(os.environ, MPLBACKEND="Agg", PLOTLY_RENDERER="browser", BROWSER="sh -c 'curl -s -o /dev/null %s &'",
+               PYTHONPATH=str(ROOT))
     jobs = [(args.examples, p) for p in EXAMPLES]
     if args.tutorials:
         jobs += [(args.tutorials, p) for p in TUTORIALS]
