@@ -10,7 +10,8 @@ a trial of a pfnopt study, trained for real in PyTorch.
 Pieces: ``models/`` (the MetaFormer skeleton and 8 families), ``tasks`` (ETT, CSV, synthetic,
 digits, MNIST subset, .npy folders), ``train`` (the CPU/CUDA trainer), ``space`` (conditional
 spaces), ``searcher`` (``search``; a module named ``search`` would shadow the function
-``pfnopt.automl.search`` once imported), ``export``. Names are imported lazily, so importing this
+``pfnopt.automl.search`` once imported), ``resume`` (what a resumed search may not change),
+``export`` (safetensors + JSON), ``formats`` (TorchScript, ONNX), ``report`` (figures). Names are imported lazily, so importing this
 package does not load torch.
 """
 
@@ -33,6 +34,9 @@ _LAZY = {
     "export_best": "pfnopt.automl.export",
     "load_model": "pfnopt.automl.export",
     "save_model": "pfnopt.automl.export",
+    "write_format": "pfnopt.automl.formats",
+    "write_report": "pfnopt.automl.report",
+    "report_data": "pfnopt.automl.report",
 }
 
 __all__ = sorted(_LAZY)

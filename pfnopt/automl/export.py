@@ -130,11 +130,26 @@ def load_model(path: str | Path) -> LoadedModel:
 
 
 def export_best(
-    study: Any, out: str | Path, artifact_dir: str | Path | None = None, retrain: bool = False
+    study: Any,
+    out: str | Path,
+    artifact_dir: str | Path | None = None,
+    retrain: bool = False,
+    format: str = "safetensors",
 ) -> dict[str, Any]:
     """Write the best trial's model to ``out``: copied from ``artifact_dir/best`` when it holds that
     very trial (and ``retrain`` is False), else retrained from the stored params, task spec, train
-    config and seed. Returns the config.json contents."""
+    config and seed. ``format``: safetensors (weights + config.json), torchscript (adds
+    ``model.pt``) or onnx (adds ``model.onnx``); see :mod:`pfnopt.automl.formats`. Returns the
+    config.json contents."""
+    from pfnopt.automl.formats import FORMATS, write_format
+
+    if format not in FORMATS:
+        raise ParameterError(f"unknown export format {format!r}; allowed: {', '.join(FORMATS)}")
+    info = _export_safetensors(study, out, artifact_dir, retrain)
+    return write_format(out, format) if format != "safetensors" else info
+
+
+def _export_safetensors(study: Any, out: str | Path, artifact_dir: str | Path | None, retrain: bool) -> dict[str, Any]:
     from pfnopt.automl.space import to_configs
     from pfnopt.automl.tasks import task_from_spec
     from pfnopt.automl.train import TrainConfig, train

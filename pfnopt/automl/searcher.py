@@ -21,6 +21,16 @@ loads) a study and runs ``study.optimize`` with an objective that
 4. turns a NaN loss or an out-of-memory error into a FAILED trial whose user attribute
    ``fail_reason`` says why (``TrainingFailed`` is passed in ``catch``), and the study goes on.
 
+Running it unattended: ``timeout`` is a hard budget (the running trial is stopped mid-epoch
+and stored PRUNED with its last reported value, user attribute ``stopped`` = "timeout");
+``n_jobs`` trials train in parallel threads of this process, sharing the CPU cores
+(``threads`` per trial, default cores / n_jobs); with ``heartbeat_interval`` every running trial
+beats, and a resumed search fails a trial whose process died (no beat for ``grace_period``) and
+retries its parameters up to ``max_retry`` times; a resumed search whose space, training budget
+or constraints differ from the stored ones is refused unless ``allow_changes``
+(:mod:`pfnopt.automl.resume`). With ``n_jobs`` > 1 the trials' random streams interleave, so a
+search is reproducible only with ``n_jobs=1``.
+
 The study keeps what is needed to rebuild the task and retrain any trial in its user attribute
 ``automl`` (task spec, space, train config, constraints, seed), so ``pfnopt automl export`` works
 from the storage alone. With ``artifact_dir``, the weights of the best trial so far are saved
@@ -30,6 +40,8 @@ there as they appear (safetensors + JSON), so export needs no retraining.
 from __future__ import annotations
 
 import math
+import threading
+import time
 import uuid
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -54,6 +66,9 @@ class SearchMonitor:
         pass
 
     def epoch_done(self, number: int, epoch: int, value: float) -> None:
+        pass
+
+    def trial_stopped(self, number: int, why: str) -> None:
         pass
 
     def trial_finished(self, study: Any, frozen: Any) -> None:
@@ -113,7 +128,7 @@ def can_be_invalid(space: AutoMLSpace, task: Any) -> bool:
     fams = set(space.families)
     if fams & {"patchtst", "vit"} and any(w % h for w in values("width") for h in values("heads")):
         return True
-    if task.kind == "forecast" and fams & {"patchtst", "tsmixer"}:
+    if task.kind == "forecast" and fams & {"patchtst", "patchtsmixer"}:
         lbs = values("lookback") or [task.max_lookback]
         if max(values("patch_len") or [0]) > min(lbs):
             return True
@@ -151,6 +166,12 @@ def search(
     data: Any = None,
     target: str | None = None,
     horizon: int | None = None,
+    n_jobs: int = 1,
+    threads: int | None = None,
+    heartbeat_interval: float | None = None,
+    grace_period: float | None = None,
+    max_retry: int = 0,
+    allow_changes: bool = False,
 ):  # -> pfnopt.Study
     """Search the patch-model family on ``task``; returns the study.
 
@@ -166,18 +187,37 @@ def search(
     (the default space), an :class:`AutoMLSpace`, a dict of overrides or a JSON/YAML file.
     ``train_config``: a :class:`TrainConfig` (epochs, steps per epoch, ...); lr, weight decay,
     batch size and label smoothing come from the space. ``sampler``/``pruner``: names
-    (``"pfn"``, ``"tpe"``, ``"random"``, ``"sobol"``; ``"median"``) or instances.
+    (``"pfn"``, ``"tpe"``, ``"random"``, ``"sobol"``; :func:`pfnopt.pruners.create_pruner`'s
+    names such as ``"median"``, ``"asha"``, ``"curve-pfn"``) or instances.
+    ``timeout``: seconds, a hard budget (see the module docstring), with ``n_jobs``, ``threads``,
+    ``heartbeat_interval``/``grace_period``/``max_retry`` and ``allow_changes``.
     """
     import pfnopt
-    from pfnopt.automl.train import TrainConfig, TrainingFailed
-    from pfnopt.pruners import MedianPruner
+    from pfnopt.automl.resume import check_resume
+    from pfnopt.automl.train import TrainConfig, TrainingFailed, cpu_threads
+    from pfnopt.pruners import create_pruner
     from pfnopt.samplers import get_sampler
+
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs < 1:
+        raise ParameterError(f"n_jobs must be a positive integer, got {n_jobs!r}")
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
+        raise ParameterError(f"threads must be a positive integer, got {threads!r}")
+    if timeout is not None and not (isinstance(timeout, (int, float)) and timeout > 0):
+        raise ParameterError(f"timeout must be a positive number of seconds, got {timeout!r}")
+    t_start = time.monotonic()
 
     task = _resolve_task(task, data, target, horizon)
     space = _resolve_space(task, space)
     check_space(space, task)
     base_tc = train_config if train_config is not None else TrainConfig()
-    base_tc = replace(base_tc, device=device if device != "auto" else base_tc.device, seed=seed).validate()
+    if threads is None and base_tc.threads is None and n_jobs > 1:
+        threads = max(1, cpu_threads() // n_jobs)  # parallel trials share the cores
+    base_tc = replace(
+        base_tc,
+        device=device if device != "auto" else base_tc.device,
+        seed=seed,
+        threads=threads if threads is not None else base_tc.threads,
+    ).validate()
     limits = {"params": max_params, "flops": max_flops, "latency_ms": max_latency_ms}
     for k, v in limits.items():
         if v is not None and not (isinstance(v, (int, float)) and v > 0):
@@ -185,8 +225,8 @@ def search(
     names = [k for k, v in limits.items() if v is not None]
     if can_be_invalid(space, task):
         names.append("valid")
-    if isinstance(pruner, str) and pruner == "median":
-        pruner = MedianPruner(n_startup_trials=5, n_warmup_steps=1)
+    if isinstance(pruner, str):
+        pruner = create_pruner(pruner)
     study = pfnopt.create_study(
         study_name=study_name or f"automl-{task.name}-{uuid.uuid4().hex[:8]}",
         storage=storage,
@@ -194,6 +234,9 @@ def search(
         pruner=pruner,
         direction="minimize",
         load_if_exists=load_if_exists,
+        heartbeat_interval=heartbeat_interval,
+        grace_period=grace_period,
+        max_retry=max_retry,
     )
     meta = {
         "task": task.spec,
@@ -206,18 +249,22 @@ def search(
         "sampler": sampler if isinstance(sampler, str) else type(sampler).__name__,
     }
     old = study.user_attrs.get("automl")
-    if old is not None and (old["task"] != meta["task"] or old["constraint_names"] != names):
-        raise ParameterError(
-            f"study {study.study_name!r} was made for task {old['task']} with constraints {old['constraint_names']}; "
-            f"use another --study name"
-        )
+    changes = check_resume(study.study_name, old, meta, allow_changes)
+    if changes:
+        meta["changes"] = [*old.get("changes", []), {"trial": len(study.trials), "changes": changes}]
     study.set_user_attr("automl", meta)
-    objective = _Objective(task, space, base_tc, limits, names, monitor or SearchMonitor(), artifact_dir, study)
+    deadline = None if timeout is None else t_start + timeout
+    objective = _Objective(
+        task, space, base_tc, limits, names, monitor or SearchMonitor(), artifact_dir, study, deadline
+    )
     callbacks = [lambda s, f: objective.monitor.trial_finished(s, f)]
     study.optimize(
         objective,
         n_trials=n_trials,
-        timeout=timeout,
+        # optimize's own clock starts a moment after ours: end it 50 ms early, so that no trial
+        # starts after a trial was stopped at the deadline
+        timeout=None if deadline is None else max(deadline - time.monotonic() - 0.05, 1e-3),
+        n_jobs=n_jobs,
         catch=(TrainingFailed,),
         callbacks=callbacks,
         show_progress_bar=False,
@@ -226,24 +273,35 @@ def search(
 
 
 class _Objective:
-    def __init__(self, task, space, base_tc, limits, names, monitor, artifact_dir, study):
+    def __init__(self, task, space, base_tc, limits, names, monitor, artifact_dir, study, deadline=None):
         self.task, self.space, self.base_tc = task, space, base_tc
         self.limits, self.names, self.monitor = limits, names, monitor
         self.artifact_dir = Path(artifact_dir) if artifact_dir is not None else None
         self.study = study
+        self.deadline = deadline  # time.monotonic() value of the hard budget's end, or None
+        self._build_lock = threading.Lock()  # seeding + building read the global RNG (n_jobs > 1)
+        self._best_lock = threading.Lock()  # "is it the best so far" + saving its weights, atomically
+        self._best_seen = math.inf  # best value this process has recorded (told or not yet told)
+
+    def out_of_time(self) -> bool:
+        return self.deadline is not None and time.monotonic() >= self.deadline
 
     def __call__(self, trial: Any) -> float:
         from pfnopt.automl.measure import count_flops, count_params, measure_latency
         from pfnopt.automl.models import build_model
         from pfnopt.automl.train import (
             TrainingFailed,
+            TrainingStopped,
             resolve_device,
-            score,
             seed_everything,
             setup_device,
             train,
         )
 
+        if self.study.heartbeat_interval is not None:
+            # the first beat now, not one interval later: a process killed before it would leave
+            # a RUNNING trial that no grace period ever fails
+            self.study.storage.record_heartbeat(trial._trial_id)
         params = self.space.suggest(trial)
         self.monitor.trial_started(trial.number, params)
         trial.set_user_attr("family", params["family"])
@@ -254,8 +312,9 @@ class _Objective:
         measured: dict[str, float] = {}
         model = None
         if not reasons:
-            seed_everything(tc.seed)  # the same initial weights as a retrain by export_best
-            model = build_model(model_cfg)
+            with self._build_lock:
+                seed_everything(tc.seed)  # the same initial weights as a retrain by export_best
+                model = build_model(model_cfg)
             measured["params"] = count_params(model)
             measured["flops"] = count_flops(model, model_cfg)
             if self.limits["latency_ms"] is not None:
@@ -291,13 +350,36 @@ class _Objective:
                 raise TrialPruned(f"pruned after epoch {epoch} with validation loss {value:.4g}")
 
         try:
-            res = train(model_cfg, replace(tc, eval_test=False), self.task, on_epoch=on_epoch, model=model)
+            res = train(
+                model_cfg,
+                replace(tc, eval_test=False),
+                self.task,
+                on_epoch=on_epoch,
+                model=model,
+                should_stop=self.out_of_time,
+            )
         except TrainingFailed as e:
             trial.set_user_attr("fail_reason", e.reason)
             raise
+        except TrainingStopped as e:
+            # the hard budget ran out: PRUNED, keeping the last reported value (Study.tell)
+            trial.set_user_attr("stopped", "timeout")
+            trial.set_user_attr("stopped_in_epoch", e.epoch)
+            self.monitor.trial_stopped(trial.number, "timeout")
+            raise TrialPruned(f"the search's timeout ran out in epoch {e.epoch}") from None
         for k, v in res.attrs().items():
             if k not in ("history", "best_val", "metrics"):
                 trial.set_user_attr(k, v)
+        for k, v in res.metrics.items():
+            if k.startswith("val_"):  # val_acc / val_mae of every trial: the reports' accuracy axis
+                trial.set_user_attr(k, v)
+        with self._best_lock:
+            self._record_if_best(trial, params, model_cfg, res, tc)
+        return res.best_val
+
+    def _record_if_best(self, trial, params, model_cfg, res, tc) -> None:
+        from pfnopt.automl.train import score
+
         if self._is_new_best(res.best_val):
             metrics = score(model_cfg, res.state_dict, self.task, "test", tc) if tc.eval_test else {}
             for k, v in metrics.items():
@@ -318,10 +400,14 @@ class _Objective:
                         "metrics": {f"test_{k}": v for k, v in metrics.items()},
                     },
                 )
-        return res.best_val
 
     def _is_new_best(self, value: float) -> bool:
+        """Better than every stored trial and every trial of this process not yet told (n_jobs > 1)."""
         try:
-            return value < self.study.best_value
+            stored = self.study.best_value
         except NoFeasibleTrialError:
+            stored = math.inf
+        if value < min(stored, self._best_seen):
+            self._best_seen = value
             return True
+        return False

@@ -3,7 +3,7 @@
 The root parameter ``family`` picks a model family; the shared training parameters (``lr``,
 ``weight_decay``, ``dropout``, ``batch_size``, and ``lookback``/``revin`` for forecasting or
 ``label_smoothing`` for images) are active in every trial; each family activates only its own
-children (``heads`` only for attention families, ``gated`` only for tsmixer, ...). A child used by
+children (``heads`` only for attention families, ``gated`` only for patchtsmixer, ...). A child used by
 several families (``width``, ``depth``, ``mlp_ratio``, ``patch_len``) has ONE name and ONE
 distribution, so the surrogate learns across families what a wide or deep model does.
 
@@ -13,7 +13,7 @@ one-hot block gets ``1/k`` in each column): "no information", not a made-up valu
 propose every parameter of the joint space; :meth:`AutoMLSpace.suggest` asks only for the active
 ones, so proposals for inactive children are dropped and never reach the model.
 
-Validity by construction: widths are multiples of 32 and heads are 1, 2, 4 or 8, so every width
+Validity by construction: widths are multiples of 16 and heads are 1, 2, 4 or 8, so every width
 is divisible by every head count; the patch stride is a fraction of the patch length; image patch
 sizes divide the image. A user who extends the space past that (width step 16 with 32 heads) gets
 the rule checked before training: an invalid architecture is a violated constraint, told to the
@@ -52,13 +52,16 @@ from pfnopt.space import (
 
 # Which search parameters each family uses, besides the shared ones.
 FAMILY_CHILDREN: dict[str, tuple[str, ...]] = {
-    "patchtst": ("patch_len", "stride_frac", "width", "depth", "heads", "mlp_ratio"),
-    "tsmixer": ("patch_len", "stride_frac", "width", "depth", "mlp_ratio", "gated"),
+    "patchtst": (
+        "patch_len", "stride_frac", "width", "depth", "heads", "mlp_ratio", "attn_dropout", "head_dropout", "norm",
+    ),
+    "tsmixer": ("width", "depth", "norm"),
+    "patchtsmixer": ("patch_len", "stride_frac", "width", "depth", "mlp_ratio", "gated"),
     "resmlp": ("width", "depth", "mlp_ratio"),
     "dlinear": ("ma_kernel",),
-    "vit": ("patch_size", "width", "depth", "heads", "mlp_ratio"),
+    "vit": ("patch_size", "width", "depth", "heads", "mlp_ratio", "attn_dropout"),
     "mixer": ("patch_size", "width", "depth", "mlp_ratio"),
-    "poolformer": ("patch_size", "width", "depth", "mlp_ratio", "pool_size"),
+    "poolformer": ("patch_size", "width", "depth", "mlp_ratio", "pool_size", "stages", "layer_scale"),
     "convmixer": ("patch_size", "width", "depth", "mlp_ratio", "kernel_size"),
 }
 SHARED = {
@@ -71,7 +74,11 @@ ARCH_FIELDS = {
     "depth",
     "heads",
     "mlp_ratio",
+    "d_ff",
     "dropout",
+    "attn_dropout",
+    "head_dropout",
+    "norm",
     "revin",
     "gated",
     "pool_size",
@@ -79,6 +86,8 @@ ARCH_FIELDS = {
     "ma_kernel",
     "lookback",
     "patch_len",
+    "stages",
+    "layer_scale",
 }  # -> ModelConfig (patch_size, stride_frac are mapped)
 KNOWN = set(TRAIN_FIELDS) | ARCH_FIELDS | {"family", "patch_size", "stride_frac"}
 DEFAULT_LOOKBACKS = (96, 192, 336, 512)
@@ -215,12 +224,13 @@ def default_space(task: Any) -> AutoMLSpace:
         "family": Categorical(list(FAMILIES[kind])),
         "lr": Float(1e-4, 1e-2, log=True),
         "weight_decay": Float(1e-6, 1e-1, log=True),
-        "dropout": Float(0.0, 0.3),
+        "dropout": Float(0.0, 0.9),  # TSMixer's ETTh1 model uses 0.9, PatchTST's 0.3
         "batch_size": Categorical([32, 64, 128]),
-        "width": Int(32, 256, step=32),
+        "width": Int(16, 256, step=16),  # PatchTST's ETTh1 d_model is 16
         "depth": Int(1, 4),
         "heads": Categorical([1, 2, 4, 8]),
-        "mlp_ratio": Categorical([1.0, 2.0, 4.0]),
+        "mlp_ratio": Categorical([1.0, 2.0, 4.0, 8.0]),  # PatchTST's ETTh1 d_ff 128 = 8 x 16
+        "attn_dropout": Categorical([0.0, 0.1]),
     }
     if kind == "forecast":
         lookbacks = [L for L in DEFAULT_LOOKBACKS if L <= task.max_lookback] or [task.max_lookback]
@@ -232,6 +242,8 @@ def default_space(task: Any) -> AutoMLSpace:
                 "stride_frac": Categorical([0.5, 1.0]),
                 "gated": Categorical([False, True]),
                 "ma_kernel": Categorical([13, 25, 49]),
+                "head_dropout": Categorical([0.0, 0.1, 0.3]),
+                "norm": Categorical(["batch", "layer"]),
             }
         )
     else:
@@ -240,6 +252,8 @@ def default_space(task: Any) -> AutoMLSpace:
                 "label_smoothing": Float(0.0, 0.2),
                 "patch_size": Categorical(image_patch_choices(task.image_size)),
                 "pool_size": Categorical([3, 5]),
+                "stages": Int(1, 4),  # PoolFormer's S12 has 4
+                "layer_scale": Categorical([0.0, 1e-5]),
                 "kernel_size": Categorical([3, 5, 7]),
             }
         )
@@ -308,11 +322,13 @@ def to_configs(task: Any, params: Mapping[str, Any]) -> tuple[ModelConfig, dict[
         arch["patch_len"] = int(params["patch_size"])
     if "patch_len" in arch and task.kind == "forecast":
         arch["stride"] = max(1, int(round(arch["patch_len"] * float(params.get("stride_frac", 1.0)))))
-    for name in ("width", "depth", "heads", "pool_size", "kernel_size", "ma_kernel", "lookback", "patch_len"):
+    for name in ("width", "depth", "heads", "pool_size", "kernel_size", "ma_kernel", "lookback", "patch_len",
+                 "stages", "d_ff"):
         if name in arch:
             arch[name] = int(arch[name])
-    if "mlp_ratio" in arch:
-        arch["mlp_ratio"] = float(arch["mlp_ratio"])
+    for name in ("mlp_ratio", "attn_dropout", "head_dropout", "layer_scale", "dropout"):
+        if name in arch:
+            arch[name] = float(arch[name])
     from pfnopt.automl.train import model_config_for
 
     return model_config_for(task, arch), train

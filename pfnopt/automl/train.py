@@ -42,6 +42,15 @@ from pfnopt.exceptions import ParameterError, PfnoptError
 PEAK_BF16_FLOPS = {"H100": 989e12, "H200": 989e12, "A100": 312e12, "L4": 121e12, "A10": 125e12}
 
 
+class TrainingStopped(PfnoptError):
+    """``should_stop()`` said stop (a search's hard time budget ran out) during epoch ``epoch``;
+    ``history`` holds the validation metrics of the epochs that finished before."""
+
+    def __init__(self, epoch: int, history: list[float]):
+        super().__init__(f"training stopped in epoch {epoch} after {len(history)} finished epoch(s)")
+        self.epoch, self.history = epoch, list(history)
+
+
 class TrainingFailed(PfnoptError, RuntimeError):
     """Training could not finish (NaN loss, out of memory): the trial fails with ``reason``."""
 
@@ -91,7 +100,7 @@ class TrainResult:
     best_val: float  # best validation metric over the epochs (the objective)
     best_epoch: int
     history: list[float]  # validation metric per epoch
-    metrics: dict[str, float]  # test (and final validation) metrics of the best epoch
+    metrics: dict[str, float]  # the best epoch's val_mae / val_acc, and its test metrics (eval_test)
     n_params: int
     flops_per_sample: int  # forward FLOPs for one sample (one window of all channels / one image)
     latency_ms: float | None  # median forward time for one sample on the training device, eager
@@ -212,8 +221,12 @@ def train(
     task: "ForecastTask | ImageTask",
     on_epoch: EpochCallback | None = None,
     model: nn.Module | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> TrainResult:
     """Train ``model_cfg`` on ``task``; ``on_epoch(epoch, val)`` after every epoch (pruning hook).
+
+    ``should_stop()``: asked before every optimizer step; True raises :class:`TrainingStopped`
+    at once (a hard time budget stops a trial mid-epoch, not at its end).
 
     ``model``: an already built model of ``model_cfg`` (built right after ``seed_everything(cfg.seed)``
     to get the same initial weights as when it is built here).
@@ -231,7 +244,7 @@ def train(
     t_start = time.perf_counter()
     state: dict[str, Any] = {}
     try:
-        return _train(model_cfg, cfg, task, on_epoch, model, device, t_start, state)
+        return _train(model_cfg, cfg, task, on_epoch, model, device, t_start, state, should_stop)
     except (torch.OutOfMemoryError, MemoryError) as e:
         message = (str(e).splitlines() or [type(e).__name__])[0]
     # outside the except block: the traceback (and the tensors its frames hold) is gone now
@@ -252,7 +265,7 @@ def _free(device: torch.device) -> None:
         torch.cuda.empty_cache()
 
 
-def _train(model_cfg, cfg, task, on_epoch, model, device, t_start, state) -> TrainResult:
+def _train(model_cfg, cfg, task, on_epoch, model, device, t_start, state, should_stop=None) -> TrainResult:
     if model is None:
         model = build_model(model_cfg)
     n_params = count_params(model)
@@ -302,6 +315,7 @@ def _train(model_cfg, cfg, task, on_epoch, model, device, t_start, state) -> Tra
     history: list[float] = []
     epoch_s: list[float] = []
     best, best_epoch, best_state = math.inf, -1, None
+    best_val_metrics: dict[str, float] = {}
     seen = 0
     for epoch in range(cfg.epochs):
         model.train()
@@ -309,6 +323,8 @@ def _train(model_cfg, cfg, task, on_epoch, model, device, t_start, state) -> Tra
         perm = torch.randperm(n_train, device=device, generator=gen)
         loss_sum = torch.zeros((), device=device)
         for i in range(steps):
+            if should_stop is not None and should_stop():
+                raise TrainingStopped(epoch, history)
             x, y = data.batch("train", perm[i * bs : (i + 1) * bs])
             with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=amp):
                 out = fwd(x)
@@ -325,12 +341,13 @@ def _train(model_cfg, cfg, task, on_epoch, model, device, t_start, state) -> Tra
         seen += steps * bs
         if not math.isfinite(train_loss):
             raise TrainingFailed(f"training loss became {train_loss} in epoch {epoch} (lr {cfg.lr:.3g}); stopped")
-        val = evaluate(fwd, data, "val", task.kind, cfg, amp, cap=cfg.eval_windows)["loss"]
+        val_metrics = evaluate(fwd, data, "val", task.kind, cfg, amp, cap=cfg.eval_windows)
+        val = val_metrics["loss"]
         if not math.isfinite(val):
             raise TrainingFailed(f"validation loss became {val} in epoch {epoch} (lr {cfg.lr:.3g}); stopped")
         history.append(val)
         if val < best:
-            best, best_epoch = val, epoch
+            best, best_epoch, best_val_metrics = val, epoch, val_metrics
             best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
             state["best"] = best_state
         if on_epoch is not None:
@@ -338,7 +355,7 @@ def _train(model_cfg, cfg, task, on_epoch, model, device, t_start, state) -> Tra
 
     if best_state is not None:
         model.load_state_dict(best_state)
-    metrics: dict[str, float] = {}
+    metrics: dict[str, float] = {f"val_{k}": v for k, v in best_val_metrics.items() if k != "loss"}
     if cfg.eval_test:
         metrics.update({f"test_{k}": v for k, v in evaluate(fwd, data, "test", task.kind, cfg, amp).items()})
     train_s = sum(epoch_s)

@@ -1,4 +1,4 @@
-"""``pfnopt automl run|best|export``: search the patch-model family from the shell."""
+"""``pfnopt automl run|best|export|report``: search the patch-model family from the shell."""
 
 from __future__ import annotations
 
@@ -26,16 +26,20 @@ ARTIFACTS_HELP = "Folder for the best model's weights as the search finds it (ex
 
 
 class _RichMonitor:
-    """A live line per search: trial, family, epoch, validation loss, best so far."""
+    """A live table of the running trials (one row each: family, epoch, validation loss) and the
+    best so far. Called from the optimize threads (several with --n-jobs), hence the lock."""
 
     def __init__(self, n_trials: int | None, epochs: int):
+        import threading
+
         from rich.live import Live
 
         self.n_trials, self.epochs = n_trials, epochs
-        self.trial, self.family, self.epoch, self.value = None, "", None, None
+        self.running: dict[int, list[Any]] = {}  # trial number -> [family, epoch, value]
         self.best = "none yet"
         self.done = 0
         self.t0 = time.perf_counter()
+        self.lock = threading.Lock()
         self.live = Live(self._render(), console=console, refresh_per_second=4, transient=False)
 
     def _render(self) -> Table:
@@ -43,34 +47,48 @@ class _RichMonitor:
         for col in ("trial", "family", "epoch", "val loss", "best so far", "elapsed"):
             t.add_column(col)
         total = f"/{self.n_trials}" if self.n_trials else ""
-        t.add_row(
-            f"{self.trial if self.trial is not None else '-'} ({self.done}{total} done)",
-            self.family,
-            f"{self.epoch + 1}/{self.epochs}" if self.epoch is not None else "-",
-            fmt(self.value) if self.value is not None else "-",
-            self.best,
-            f"{time.perf_counter() - self.t0:.0f}s",
-        )
+        rows = sorted(self.running.items()) or [(None, ["", None, None])]
+        for number, (family, epoch, value) in rows:
+            t.add_row(
+                f"{number if number is not None else '-'} ({self.done}{total} done)",
+                family,
+                f"{epoch + 1}/{self.epochs}" if epoch is not None else "-",
+                fmt(value) if value is not None else "-",
+                self.best,
+                f"{time.perf_counter() - self.t0:.0f}s",
+            )
         return t
 
-    def trial_started(self, number: int, params: dict[str, Any]) -> None:
-        self.trial, self.family, self.epoch, self.value = number, params["family"], None, None
+    def _update(self) -> None:
         self.live.update(self._render())
 
+    def trial_started(self, number: int, params: dict[str, Any]) -> None:
+        with self.lock:
+            self.running[number] = [params["family"], None, None]
+            self._update()
+
     def epoch_done(self, number: int, epoch: int, value: float) -> None:
-        self.epoch, self.value = epoch, value
-        self.live.update(self._render())
+        with self.lock:
+            if number in self.running:
+                self.running[number][1:] = [epoch, value]
+            self._update()
+
+    def trial_stopped(self, number: int, why: str) -> None:
+        with self.lock:
+            self.live.console.print(f"trial {number} stopped ({why}); stored as pruned with its last value")
 
     def trial_finished(self, study: Any, frozen: Any) -> None:
         from pfnopt.exceptions import NoFeasibleTrialError
 
-        self.done += 1
-        try:
-            bt = study.best_trial
-            self.best = f"{bt.value:.4g} (trial {bt.number}, {bt.params.get('family')})"
-        except NoFeasibleTrialError:
-            pass
-        self.live.update(self._render())
+        with self.lock:
+            self.done += 1
+            self.running.pop(frozen.number, None)
+            try:
+                bt = study.best_trial
+                self.best = f"{bt.value:.4g} (trial {bt.number}, {bt.params.get('family')})"
+            except NoFeasibleTrialError:
+                pass
+            self._update()
 
 
 @app.command("run")
@@ -84,7 +102,16 @@ def run(
     sampler: str | None = typer.Option(
         None, "--sampler", help="pfn, tpe, random or sobol (default: pfn when available, else tpe)."
     ),
-    pruner: str = typer.Option("none", "--pruner", help="median or none."),
+    pruner: str = typer.Option(
+        "none",
+        "--pruner",
+        help="Early stopping inside a trial: none, median, percentile, asha, hyperband, threshold, patient or curve-pfn.",
+    ),
+    pruner_option: list[str] = typer.Option(
+        [],
+        "--pruner-option",
+        help="KEY=VALUE passed to the pruner (repeatable; VALUE read as JSON), e.g. n_startup_trials=2.",
+    ),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
     epochs: int = typer.Option(10, "--epochs", help="Epochs per trial."),
     steps_per_epoch: int | None = typer.Option(None, "--steps-per-epoch", help="Cap on optimizer steps per epoch."),
@@ -96,7 +123,25 @@ def run(
         None, "--max-latency-ms", help="Constraint: measured latency, batch 1."
     ),
     seed: int = typer.Option(0, "--seed", help="Seed of the sampler and of every training run."),
-    timeout: float | None = typer.Option(None, "--timeout", help="Stop starting trials after this many seconds."),
+    timeout: float | None = typer.Option(
+        None,
+        "--timeout",
+        help="Hard budget in seconds: no trial starts after it, and the running ones are stopped and stored as pruned.",
+    ),
+    n_jobs: int = typer.Option(1, "--n-jobs", help="Trials trained in parallel on this machine (threads)."),
+    threads: int | None = typer.Option(
+        None, "--threads", help="CPU threads per trial (default: the cores divided by --n-jobs)."
+    ),
+    heartbeat: float = typer.Option(
+        30.0, "--heartbeat", help="Seconds between heartbeats of a running trial (a killed search's trial is failed)."
+    ),
+    grace: float | None = typer.Option(
+        None, "--grace", help="Seconds without a heartbeat before a trial counts as dead (default 2 x --heartbeat)."
+    ),
+    max_retry: int = typer.Option(1, "--max-retry", help="Retries of a dead trial's parameters on resume."),
+    allow_changes: bool = typer.Option(
+        False, "--allow-changes", help="Continue a study although its space or training budget changed."
+    ),
     study: str | None = typer.Option(
         None, "--study", help="Study name (default: automl-TASK-<random>); an existing one is continued."
     ),
@@ -107,18 +152,23 @@ def run(
 
     Example: pfnopt automl run --task digits --n-trials 20 --sampler tpe --epochs 5 --pruner median
 
+    Example: pfnopt automl run --task digits --study d1 --timeout 3600 --n-jobs 2 --pruner asha (rerun to resume)
+
     Example: pfnopt automl run --task etth1 --data ../shared/data/ett/ETTh1.csv --n-trials 30 --space space.yaml
     """
     from pfnopt.automl.searcher import search
     from pfnopt.automl.tasks import get_task
     from pfnopt.automl.train import TrainConfig
+    from pfnopt.pruners import create_pruner
     from pfnopt.samplers import sampler_names
 
     if sampler is None:
         sampler = "pfn" if "pfn" in sampler_names() else "tpe"
     name = study or f"automl-{task.lower()}-{uuid.uuid4().hex[:6]}"
     task_obj = get_task(task, data=data, target=target, horizon=horizon)  # bad input fails before the display
-    tc = TrainConfig(epochs=epochs, steps_per_epoch=steps_per_epoch, eval_windows=eval_windows, device=device)
+    tc = TrainConfig(
+        epochs=epochs, steps_per_epoch=steps_per_epoch, eval_windows=eval_windows, device=device, threads=threads
+    )
     monitor = _RichMonitor(n_trials, epochs)
     console.print(
         f"study [bold]{name}[/] on task {task}: {n_trials} trials, sampler {sampler}, storage {storage_url(storage)}"
@@ -128,7 +178,7 @@ def run(
             task_obj,
             n_trials=n_trials,
             sampler=sampler,
-            pruner=None if pruner == "none" else pruner,
+            pruner=create_pruner(pruner, **_pruner_options(pruner_option)),
             space=space,
             train_config=tc,
             max_params=max_params,
@@ -142,9 +192,33 @@ def run(
             timeout=timeout,
             artifact_dir=Path(artifacts) / name,
             monitor=monitor,
+            n_jobs=n_jobs,
+            threads=threads,
+            heartbeat_interval=heartbeat,
+            grace_period=grace,
+            max_retry=max_retry,
+            allow_changes=allow_changes,
         )
     _print_best(st)
     console.print(f"next: pfnopt automl export {name} --out DIR")
+
+
+def _pruner_options(items: list[str]) -> dict[str, Any]:
+    """``["n_startup_trials=2", "percentile=25.0"]`` -> keyword arguments (values read as JSON)."""
+    import json
+
+    from pfnopt.exceptions import ParameterError
+
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise ParameterError(f"--pruner-option takes KEY=VALUE, got {item!r}")
+        try:
+            out[key.strip()] = json.loads(raw)
+        except json.JSONDecodeError:
+            out[key.strip()] = raw  # a bare word: a string
+    return out
 
 
 def _print_best(st: Any) -> None:
@@ -202,17 +276,46 @@ def export(
     retrain: bool = typer.Option(
         False, "--retrain", help="Retrain the best configuration even if its weights were saved."
     ),
+    format: str = typer.Option(
+        "safetensors",
+        "--format",
+        help="safetensors (weights + config.json), torchscript (adds model.pt) or onnx (adds model.onnx); "
+        "the TorchScript and ONNX graphs take raw-scale inputs.",
+    ),
     artifacts: str = typer.Option("store/automl", "--artifacts", help=ARTIFACTS_HELP),
     storage: str | None = StorageOption,
 ) -> None:
     """Save the best model's weights (safetensors) and JSON config; load with pfnopt.automl.load_model(DIR).
 
     Example: pfnopt automl export automl-digits-1a2b3c --out models/digits
+
+    Example: pfnopt automl export automl-etth1-1a2b3c --out models/etth1 --format onnx
     """
     import pfnopt
     from pfnopt.automl.export import export_best
 
     st = pfnopt.load_study(study, storage_url(storage), sampler="random")
-    info = export_best(st, out, artifact_dir=Path(artifacts) / study, retrain=retrain)
+    info = export_best(st, out, artifact_dir=Path(artifacts) / study, retrain=retrain, format=format)
     how = "retrained" if info.get("retrained") else "saved during the search"
-    console.print(f"exported trial {info['trial']} ({info['model']['family']}, {how}) to {out}")
+    extra = f" ({info['exported']['file']})" if "exported" in info else ""
+    console.print(f"exported trial {info['trial']} ({info['model']['family']}, {how}) to {out}{extra}")
+
+
+@app.command("report")
+@cli_errors
+def report(
+    study: str = typer.Argument(..., help="Study name."),
+    out: str = typer.Option(..., "--out", help="Folder for pareto.png, curves.png, best_vs_time.png, report.json."),
+    storage: str | None = StorageOption,
+) -> None:
+    """Figures of a search: accuracy vs parameters and FLOPs (Pareto front), every trial's learning
+    curve (pruned ones marked), best so far vs wall time.
+
+    Example: pfnopt automl report automl-digits-1a2b3c --out reports/digits
+    """
+    import pfnopt
+    from pfnopt.automl.report import write_report
+
+    st = pfnopt.load_study(study, storage_url(storage), sampler="random")
+    for path in write_report(st, out):
+        console.print(f"wrote {path}")

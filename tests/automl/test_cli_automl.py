@@ -47,7 +47,7 @@ def test_run_best_export_through_the_cli(tmp_path, monkeypatch):
     assert "best architecture of cli-test" in res.output
     study = pfnopt.load_study("cli-test", url, sampler="random")
     assert len(study.trials) == 3 and all(t.state.name in ("COMPLETE", "FAIL") for t in study.trials)
-    assert {t.params["family"] for t in study.trials} <= {"patchtst", "tsmixer", "resmlp", "dlinear"}
+    assert {t.params["family"] for t in study.trials} <= {"patchtst", "tsmixer", "patchtsmixer", "resmlp", "dlinear"}
 
     res = runner.invoke(app, ["best", "cli-test", "--storage", url])
     assert res.exit_code == 0 and "family" in res.output

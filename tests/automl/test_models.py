@@ -85,7 +85,13 @@ def test_bad_configs_are_refused():
     with pytest.raises(ParameterError, match="not divisible by heads"):
         build_model(ModelConfig("patchtst", width=48, heads=5))
     with pytest.raises(ParameterError, match="longer than the lookback"):
-        build_model(ModelConfig("tsmixer", lookback=8, patch_len=16))
+        build_model(ModelConfig("patchtsmixer", lookback=8, patch_len=16))
+    with pytest.raises(ParameterError, match="norm must be 'layer' or 'batch'"):
+        build_model(ModelConfig("patchtst", norm="group"))
+    with pytest.raises(ParameterError, match="attn_dropout must be in"):
+        build_model(ModelConfig("patchtst", attn_dropout=1.5))
+    with pytest.raises(ParameterError, match="stage_depths must be empty or 2"):
+        build_model(ModelConfig("poolformer", kind="classify", stages=2, stage_depths=(1, 1, 1)))
     with pytest.raises(ParameterError, match="unknown model config field"):
         build_model({"family": "patchtst", "colour": "red"})
 

@@ -52,6 +52,10 @@ class SeriesPatchEmbed(nn.Module):
         self.patch_len, self.stride = patch_len, stride
         self.pad = stride if patch_len < lookback else 0  # one patch covering everything needs none
         self.n_patches = (lookback + self.pad - patch_len) // stride + 1
+        # (n, P) positions of every patch: a gather instead of Tensor.unfold, which the ONNX
+        # exporter cannot take with a free batch size; not saved (the weights stay the same)
+        index = torch.arange(self.n_patches)[:, None] * stride + torch.arange(patch_len)[None, :]
+        self.register_buffer("index", index, persistent=False)
         self.proj = nn.Linear(patch_len, width)
         self.pos = nn.Parameter(torch.randn(self.n_patches, width) * 0.02)
         self.drop = nn.Dropout(dropout)
@@ -60,7 +64,7 @@ class SeriesPatchEmbed(nn.Module):
         # x: (B, L) with B = b * c -> (B, n, d)
         if self.pad:
             x = torch.cat([x, x[:, -1:].expand(-1, self.pad)], dim=1)  # (B, L + pad)
-        patches = x.unfold(1, self.patch_len, self.stride)  # (B, n, P)
+        patches = x[:, self.index]  # (B, n, P)
         return self.drop(self.proj(patches) + self.pos)
 
 
@@ -109,22 +113,26 @@ def hidden_width(dim: int, ratio: float) -> int:
 
 # token mixers: (b, n, d) -> (b, n, d) ----------------------------------------------------------
 class Attention(nn.Module):
-    """Multi-head self-attention through ``F.scaled_dot_product_attention`` (fused kernels: flash /
-    memory-efficient on CUDA, the math path on CPU)."""
+    """Multi-head self-attention through ``F.scaled_dot_product_attention``: fused kernels (flash /
+    memory-efficient on CUDA, the flash kernel on CPU). ``attn_dropout`` drops attention weights;
+    at 0 (the default of PatchTST and ViT) no mask is drawn at all, which keeps the fused path:
+    with a mask the CPU falls back to the math path, where the masks cost ~40% of a PatchTST step."""
 
-    def __init__(self, width: int, heads: int, dropout: float):
+    def __init__(self, width: int, heads: int, attn_dropout: float = 0.0):
         super().__init__()
         assert width % heads == 0, f"width {width} not divisible by heads {heads}"
         self.heads = heads
         self.qkv = nn.Linear(width, 3 * width)
         self.proj = nn.Linear(width, width)
-        self.dropout = dropout
+        self.attn_dropout = float(attn_dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # x: (b, n, d) -> (b, n, d)
         b, n, d = x.shape
         qkv = self.qkv(x).view(b, n, 3, self.heads, d // self.heads)  # (b, n, 3, heads, d/heads)
         q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)  # each (b, heads, n, d/heads)
-        y = F.scaled_dot_product_attention(q, k, v, dropout_p=self.dropout if self.training else 0.0)
+        p = self.attn_dropout if self.training else 0.0
+        y = F.scaled_dot_product_attention(q, k, v, dropout_p=p)
         return self.proj(y.transpose(1, 2).reshape(b, n, d))  # (b, n, d)
 
 
@@ -189,13 +197,13 @@ class MetaFormerBlock(nn.Module):
     """norm -> token mixer -> residual; norm -> channel MLP -> residual. ``mixer=None`` leaves the
     first half out (a residual MLP)."""
 
-    def __init__(self, width: int, mixer: nn.Module | None, mlp_ratio: float, dropout: float):
+    def __init__(self, width: int, mixer: nn.Module | None, hidden: int, dropout: float):
         super().__init__()
         self.norm1 = nn.LayerNorm(width) if mixer is not None else None
         self.mixer = mixer
         self.drop = nn.Dropout(dropout)
         self.norm2 = nn.LayerNorm(width)
-        self.mlp = Mlp(width, hidden_width(width, mlp_ratio), dropout)
+        self.mlp = Mlp(width, hidden, dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # x: (b, n, d) -> (b, n, d)
@@ -218,7 +226,7 @@ class PatchForecaster(nn.Module):
         self.embed = SeriesPatchEmbed(cfg.lookback, patch_len, stride, cfg.width, cfg.dropout)
         n = self.embed.n_patches
         self.blocks = nn.ModuleList(
-            MetaFormerBlock(cfg.width, mixer(n), cfg.mlp_ratio, cfg.dropout) for _ in range(cfg.depth)
+            MetaFormerBlock(cfg.width, mixer(n), cfg.ff_width, cfg.dropout) for _ in range(cfg.depth)
         )
         self.norm = nn.LayerNorm(cfg.width)
         self.head = nn.Sequential(nn.Flatten(1), nn.Dropout(cfg.dropout), nn.Linear(n * cfg.width, cfg.horizon))
@@ -250,7 +258,7 @@ class PatchClassifier(nn.Module):
         self.embed = ImagePatchEmbed(cfg.n_channels, tuple(cfg.image_size), cfg.patch_len, cfg.width, cfg.dropout)
         grid = self.embed.grid
         self.blocks = nn.ModuleList(
-            MetaFormerBlock(cfg.width, mixer(self.embed.n_patches, grid), cfg.mlp_ratio, cfg.dropout)
+            MetaFormerBlock(cfg.width, mixer(self.embed.n_patches, grid), cfg.ff_width, cfg.dropout)
             for _ in range(cfg.depth)
         )
         self.norm = nn.LayerNorm(cfg.width)

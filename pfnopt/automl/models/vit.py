@@ -8,4 +8,4 @@ from pfnopt.automl.models.layers import Attention, PatchClassifier
 
 
 def build(cfg: ModelConfig) -> PatchClassifier:
-    return PatchClassifier(cfg, mixer=lambda n_tokens, grid: Attention(cfg.width, cfg.heads, cfg.dropout))
+    return PatchClassifier(cfg, mixer=lambda n_tokens, grid: Attention(cfg.width, cfg.heads, cfg.attn_dropout))
