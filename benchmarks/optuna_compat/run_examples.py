@@ -128,7 +128,8 @@ def write(args: argparse.Namespace, rows: list, merge: bool, mark: bool) -> None
         saved = json.loads(store.read_text())
         saved = saved if isinstance(saved, dict) else {"rows": saved, "rerun": []}
         old = {p: {k: tuple(v) for k, v in r.items()} for p, r in saved["rows"]}
-        old.update(dict(rows))
+        # a resumed run never overwrites a row that a later --only rerun replaced
+        old.update({p: v for p, v in rows if mark or p not in saved["rerun"]})
         rerun = sorted(set(saved["rerun"]) | ({p for p, _ in rows} if mark else set()))
         rows = [(p, old[p]) for p in EXAMPLES + TUTORIALS if p in old]
     store.write_text(json.dumps({"rows": rows, "rerun": rerun}, indent=1))
