@@ -18,6 +18,7 @@ from pfnopt.commands import pretrain as _pretrain
 from pfnopt.commands import serve as _serve
 from pfnopt.commands import studies as _studies
 from pfnopt.commands import trials as _trials
+from pfnopt.commands import worker as _worker
 
 app = typer.Typer(
     name="pfnopt",
@@ -54,6 +55,7 @@ app.command("tell")(_trials.tell)
 app.command("optimize")(_trials.optimize)
 app.command("trials")(_trials.trials)
 app.command("best")(_trials.best)
+app.command("worker")(_worker.worker)
 app.command("demo")(_demo.demo)
 app.command("pretrain")(_pretrain.pretrain)
 app.add_typer(_bench.app, name="bench")

@@ -54,6 +54,7 @@ def __getattr__(name: str):
 
 __all__ = [
     "Categorical",
+    "DaskExecutor",
     "DuplicateStudyError",
     "Float",
     "FrozenTrial",
@@ -87,3 +88,12 @@ __all__ = [
     "trial",
     "load_study",
 ]
+
+
+def __getattr__(name: str):
+    # lazily, so that `import pfnopt` does not import Dask
+    if name == "DaskExecutor":
+        from pfnopt.distributed.executor import DaskExecutor
+
+        return DaskExecutor
+    raise AttributeError(f"module 'pfnopt' has no attribute {name!r}")

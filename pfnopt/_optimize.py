@@ -41,7 +41,13 @@ def run_one_trial(
     study: "Study", objective: "ObjectiveFn", catch: tuple[type[BaseException], ...]
 ) -> FrozenTrial:
     """Ask, run the objective, tell. Re-raises an uncaught objective exception after storing FAIL."""
-    trial = study.ask()
+    return evaluate_trial(study, study.ask(), objective, catch)
+
+
+def evaluate_trial(
+    study: "Study", trial: "Trial", objective: "ObjectiveFn", catch: tuple[type[BaseException], ...]
+) -> FrozenTrial:
+    """Run the objective on an asked ``trial`` with heartbeats and tell (pfnopt.distributed reuses it)."""
     beat = _Heartbeat(study, trial._trial_id, study.heartbeat_interval) if study.heartbeat_interval else None
     try:
         try:
@@ -87,6 +93,7 @@ def run_optimize(
     catch: Iterable[type[BaseException]] | type[BaseException],
     callbacks: Sequence[Callable[["Study", FrozenTrial], None]] | None,
     show_progress_bar: bool | None,
+    executor: Any = None,
 ) -> None:
     if n_trials is not None and (isinstance(n_trials, bool) or not isinstance(n_trials, int) or n_trials < 0):
         raise ParameterError(f"n_trials must be a non-negative integer or None, got {n_trials!r}")
@@ -130,6 +137,11 @@ def run_optimize(
             progress.advance(frozen)
 
     try:
+        if executor is not None:  # e.g. pfnopt.DaskExecutor: trials run elsewhere, asked and counted here
+            if n_jobs != 1:
+                raise ParameterError(f"give n_jobs or executor, not both (n_jobs={n_jobs!r})")
+            executor.run(study, objective, claim, finished, catch_t)
+            return
         if n_jobs == 1:
             while claim():
                 finished(run_one_trial(study, objective, catch_t))

@@ -51,6 +51,24 @@ class MissingDependencyError(PfnoptError, ImportError):
     """An optional extra (Optuna, psycopg, Dask, ...) is needed and is not installed."""
 
 
+class UsageError(PfnoptError, ValueError):
+    """A call or command-line argument that is malformed or not allowed here (``--objective`` without
+    ``:function``, ``study.direction`` of a multi-objective study, ...)."""
+
+
+class NotSupportedError(PfnoptError, ValueError):
+    """An option, or a combination of options, that the component does not implement (raised instead of
+    silently ignoring it): e.g. a single-objective sampler given a multi-objective study."""
+
+
+class InputFileNotFoundError(PfnoptError, FileNotFoundError):
+    """A file or folder the user named (objective file, data set, space file, exported model) does not exist."""
+
+
+class BenchmarkError(PfnoptError, RuntimeError):
+    """A benchmark cell could not be run (e.g. its objective failed on every trial)."""
+
+
 class TrialPruned(PfnoptError):
     """Raised inside an objective to stop the trial early (after ``trial.should_prune()``).
 

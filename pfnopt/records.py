@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
+from pfnopt.exceptions import UsageError
 from pfnopt.space import Distribution, SearchSpace
 
 
@@ -89,7 +90,7 @@ class FrozenTrial:
         if self.values is None:
             return None
         if len(self.values) != 1:
-            raise ValueError(f"trial {self.number} has {len(self.values)} values; use .values")
+            raise UsageError(f"trial {self.number} has {len(self.values)} values; use .values")
         return self.values[0]
 
     @property

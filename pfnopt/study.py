@@ -21,6 +21,7 @@ from pfnopt.exceptions import (
     NoFeasibleTrialError,
     ParameterError,
     TrialNotFoundError,
+    UsageError,
 )
 from pfnopt.pruners import BasePruner, get_pruner
 from pfnopt.records import FrozenTrial, StudyDirection, StudyInfo, TrialState
@@ -80,7 +81,7 @@ class Study:
     @property
     def direction(self) -> StudyDirection:
         if len(self.directions) != 1:
-            raise ValueError(f"study {self.study_name!r} has {len(self.directions)} objectives; use .directions")
+            raise UsageError(f"study {self.study_name!r} has {len(self.directions)} objectives; use .directions")
         return self.directions[0]
 
     @property
@@ -184,6 +185,11 @@ class Study:
                 raise ParameterError(f"ask(n=...) needs a positive integer, got {n!r}")
             # one at a time: each new trial sees the previous ones RUNNING, so they spread out
             return [self.ask(space) for _ in range(n)]
+        if len(self.directions) > 1 and not getattr(self.sampler, "multi_objective", True):
+            # refused before a trial is created or an objective runs (nothing stored changes)
+            from pfnopt.samplers.rules import require_single_objective
+
+            require_single_objective(self, repr(self.sampler))
         if self.heartbeat_interval is not None:
             self.fail_stale_trials()
         frozen = self._storage.claim_waiting_trial(self._study_id)
@@ -328,18 +334,21 @@ class Study:
         catch: Iterable[type[BaseException]] | type[BaseException] = (),
         callbacks: Sequence[Callable[["Study", FrozenTrial], None]] | None = None,
         show_progress_bar: bool | None = None,
+        executor: Any = None,
     ) -> None:
         """Run ``objective`` on new trials until ``n_trials`` or ``timeout`` seconds.
 
         An exception from the objective marks its trial FAIL with the traceback stored
         (``fail_reason``), and is re-raised unless it is one of ``catch``. ``pfnopt.TrialPruned``
         marks the trial PRUNED. ``show_progress_bar=None`` shows a rich bar when stderr is a terminal.
+        ``executor=pfnopt.DaskExecutor(client)`` runs the trials as tasks on a Dask cluster (the
+        sampler still asks here; see :mod:`pfnopt.distributed`).
         """
         from pfnopt._optimize import run_optimize
 
         self._optimizing, self._stop_requested = True, False
         try:
-            run_optimize(self, objective, n_trials, timeout, n_jobs, catch, callbacks, show_progress_bar)
+            run_optimize(self, objective, n_trials, timeout, n_jobs, catch, callbacks, show_progress_bar, executor)
         finally:
             self._optimizing, self._stop_requested = False, False
 

@@ -47,3 +47,37 @@ def pg_url() -> str:
 @pytest.fixture
 def study_name() -> str:
     return f"test-{uuid.uuid4().hex[:10]}"
+
+
+# --- device and dtype for the surrogate / acquisition / sampler tests ------------------------------------------
+# PFNOPT_TEST_DEVICE=cuda reruns them on a GPU (default cpu); `dtype` loops a test over float32 and float64.
+# The samplers built inside tests take their device from PFNOPT_DEVICE, so it follows PFNOPT_TEST_DEVICE too.
+if os.environ.get("PFNOPT_TEST_DEVICE") and not os.environ.get("PFNOPT_DEVICE"):
+    os.environ["PFNOPT_DEVICE"] = os.environ["PFNOPT_TEST_DEVICE"]
+
+
+def requested_test_device() -> str:
+    return os.environ.get("PFNOPT_TEST_DEVICE", "cpu")
+
+
+@pytest.fixture
+def device() -> str:
+    """The torch device the tests run on: ``PFNOPT_TEST_DEVICE`` (default ``cpu``); skips when CUDA is asked
+    for and absent (under CI it fails instead)."""
+    name = requested_test_device()
+    if name.startswith("cuda"):
+        import torch
+
+        if not torch.cuda.is_available():
+            if os.environ.get("CI") == "true":
+                pytest.fail(f"PFNOPT_TEST_DEVICE={name} but CUDA is not available")
+            pytest.skip(f"PFNOPT_TEST_DEVICE={name} but CUDA is not available")
+    return name
+
+
+@pytest.fixture(params=["float32", "float64"])
+def dtype(request):
+    """Each torch floating dtype the acquisition code must handle."""
+    import torch
+
+    return getattr(torch, request.param)

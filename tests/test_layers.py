@@ -19,10 +19,14 @@ ALLOWED: dict[str, set[str]] = {
     "pfnopt.exceptions": set(),
     "pfnopt.space": BASE,
     "pfnopt.records": BASE | {"pfnopt.space"},
-    "pfnopt.surrogate": set(),  # the bottom of the stack: torch only
-    "pfnopt.acquisition": BASE | {"pfnopt.space", "pfnopt.surrogate"},
+    "pfnopt.surrogate": BASE,  # the bottom of the stack: torch, and the error tree's leaf module
+    "pfnopt.qmc": BASE,  # numpy Sobol points (leaf)
+    "pfnopt.devices": BASE,  # the one device rule (leaf)
+    "pfnopt.study_view": BASE | {"pfnopt.records"},  # the narrow study protocol samplers type against
+    "pfnopt.acquisition": BASE | {"pfnopt.space", "pfnopt.surrogate", "pfnopt.qmc"},
     "pfnopt.storage": BASE | {"pfnopt.space", "pfnopt.records"},
-    "pfnopt.samplers": BASE | {"pfnopt.space", "pfnopt.records", "pfnopt.surrogate", "pfnopt.acquisition"},
+    "pfnopt.samplers": BASE | {"pfnopt.space", "pfnopt.records", "pfnopt.surrogate", "pfnopt.acquisition",
+                               "pfnopt.qmc", "pfnopt.devices", "pfnopt.study_view"},
     "pfnopt.pruners": BASE | {"pfnopt.records"},
     "pfnopt.problems": BASE | {"pfnopt.space"},
 }

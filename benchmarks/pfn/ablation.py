@@ -39,6 +39,7 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 CELLS = HERE.parent / "results" / "engineering" / "cells"
+V1 = "pfnopt/surrogate/checkpoints/v1"  # the shipped default until v2 (cells recorded "checkpoint": null used it)
 VARIANTS = ("v1-opt", "v2", "v2-notrend", "v2-early", "v2-opt")
 PROBLEMS = (
     "cantilever_beam,car_side_impact,heat_exchanger,speed_reducer,pressure_vessel,welded_beam,"
@@ -53,7 +54,7 @@ def make_sampler(variant: str, seed: int, v2: str, v2_early: str):
     strong = AcqOptions(n_sobol=2048, n_local=2048, n_refine=8, refine_steps=25)
     kw: dict = {"seed": seed, "constraints": "cei", "n_startup": 20}
     if variant == "v1-opt":
-        return PFNSampler(options=strong, **kw)
+        return PFNSampler(checkpoint=V1, options=strong, **kw)
     if variant == "v2":
         return PFNSampler(checkpoint=v2, **kw)
     if variant == "v2-notrend":
@@ -72,7 +73,7 @@ def run(variant: str, problems: list[str], seeds: list[int], out_dir: Path, v2: 
     from pfnopt.surrogate.checkpoint import read_config
 
     logging.disable(logging.WARNING)
-    ck = {"v1-opt": None, "v2-early": v2_early}.get(variant, v2)
+    ck = {"v1-opt": V1, "v2-early": v2_early}.get(variant, v2)
     ck_step = None if ck is None else read_config(Path(ck)).get("step")
     out = out_dir / f"{variant}.jsonl"
     done = {(r["problem"], r["seed"]) for r in _lines(out)}

@@ -54,34 +54,40 @@ PROBLEMS = (
 
 
 def make_sampler(variant: str, seed: int):
+    """The variant as constructor arguments: region strategies (pfnopt.samplers.trust_region) instead of
+    overrides; only ``bilog`` (a transform of the constraint data) still subclasses the sampler."""
     from pfnopt.samplers import trust_region as tr
     from pfnopt.samplers.pfn import PFNSampler
 
-    class Variant(PFNSampler):
-        def _box(self, obs, space, centre, n_startup):
-            stall = tr.stalled_trials(obs, n_startup)
-            free = space.categorical_columns()
-            if variant == "minpts":
-                half = tr.half_width(stall, space.dim)
-                return tr.local_box(obs.X, obs.X[centre], half, free, max(20, 2 * space.dim + 1))
-            if variant == "grow":
-                improved = tr.improvements(obs, n_startup)
-                recent = sum(improved[-space.dim :])
-                half = 0.5 if recent >= 2 and stall == 0 else tr.half_width(stall, space.dim)
-                return tr.local_box(obs.X, obs.X[centre], half, free, max(5, space.dim + 1))
-            return super()._box(obs, space, centre, n_startup)
+    @dataclasses.dataclass(frozen=True)
+    class Grow(tr.TrustRegion):
+        """Opens the box to 0.5 after two improvements within the last d trials."""
 
+        def choose(self, obs, space, centre, n_startup):
+            improved = tr.improvements(obs, n_startup)
+            if sum(improved[-space.dim :]) >= 2 and tr.stalled_trials(obs, n_startup) == 0:
+                free = space.categorical_columns()
+                box = tr.local_box(obs.X, obs.X[centre], 0.5, free, max(5, space.dim + 1))
+                return tr.Region(box, box.expanded(self.context_pad, free), 0.5)
+            return super().choose(obs, space, centre, n_startup)
+
+    class BiLog(PFNSampler):
         def _suggest(self, obs, space, number, n_startup):
-            if variant == "power":
-                self.pfn.y_transform = "power"
-            if variant == "bilog" and obs.m:
-                obs = dataclasses.replace(obs, C=np.sign(obs.C) * np.log1p(np.abs(obs.C)))
+            obs = dataclasses.replace(obs, C=np.sign(obs.C) * np.log1p(np.abs(obs.C))) if obs.m else obs
             return super()._suggest(obs, space, number, n_startup)
 
-    if variant == "globalctx":  # read the context from the whole cube (this process only)
-        tr.Box.expanded = lambda self, frac, free: tr.Box(np.zeros_like(self.lo), np.ones_like(self.hi))
+    regions = {
+        "minpts": tr.TrustRegion(min_points=20, min_points_per_dim=2),
+        "grow": Grow(),
+        "globalctx": tr.TrustRegion(context_pad=None),  # read the context from the whole cube
+    }
+    cls = BiLog if variant == "bilog" else PFNSampler
     # every variant is a change of rule 3, which has no trend; "trend" is rule 3 plus it (= rules 4-5 for cei)
-    return Variant(seed=seed, constraints="cei", n_startup=20, trend="linear" if variant == "trend" else "none")
+    sampler = cls(seed=seed, constraints="cei", n_startup=20, trend="linear" if variant == "trend" else "none",
+                  region=regions.get(variant))
+    if variant == "power":
+        sampler.pfn.y_transform = "power"  # a research option of the surrogate (pfnopt/surrogate/pfn.py)
+    return sampler
 
 
 def run(variant: str, problems: list[str], seeds: list[int], out_dir: Path) -> None:

@@ -1,9 +1,20 @@
-"""Acquisition values from a predictive posterior: EI family, and the three constraint methods.
+"""The three constraint methods by name, as one function: ``score(post, method, ...)``.
+
+The acquisitions themselves are the objects of :mod:`pfnopt.acquisition.analytic` (built once per
+suggestion by :func:`~pfnopt.acquisition.analytic.build_acquisition`); this module names what each
+string option means and scores a posterior directly (benchmarks and tests use it).
 
 Conventions: minimisation; the posterior has ``m`` output columns, column 0 the objective (or
 the penalised objective), columns ``1..m-1`` the constraints (feasible iff value <= 0). Every
-function returns a ``q`` tensor on the LOG scale (higher is better), so products become sums and
-tiny improvements keep their gradient (the reason BoTorch made log-EI its default).
+score is a ``q`` tensor, higher is better. Its scale is stated per acquisition (``acquisition=``):
+
+* ``log_ei`` -- ``log E[max(best - y, 0)]`` in log user units, so products become sums and tiny
+  improvements keep their gradient (the reason BoTorch made log-EI its default). Plain EI is not
+  offered: it has the same maximiser and underflows to a flat zero far from ``best``.
+* ``pi`` -- ``log P(y <= best)``.
+* ``ucb`` -- ``-(mean - sqrt(beta) * stddev)``, the negated lower confidence bound of the objective, in
+  the objective's own user units (NOT a log): it cannot be multiplied by a probability of
+  feasibility, so it is refused with ``cei`` / ``cei+`` constraints.
 
 Methods (``method=``):
 
@@ -22,43 +33,14 @@ Methods (``method=``):
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import torch
 
-DISCARD = -1.0e4  # added to the log-score of discarded CEI+ candidates
-ACQUISITIONS = ("log_ei", "ei", "pi", "ucb")
-METHODS = ("cei", "cei+", "penalty")
+from pfnopt.acquisition.analytic import DISCARD, build_acquisition
+from pfnopt.acquisition.choices import ACQUISITIONS, METHODS
 
-
-def log_objective_acquisition(post: Any, acquisition: str, best: float, beta: float = 2.0) -> torch.Tensor:
-    """``q`` log-scale acquisition of column 0 of ``post`` (minimisation, improvement below ``best``)."""
-    post = post.columns(0, 1)  # only the objective: with a trend, each output's EI costs q x K
-    if acquisition in ("log_ei", "ei"):
-        # EI and log-EI select the same point; the log form is what keeps gradients alive
-        return _col0(post.log_ei(best))
-    if acquisition == "pi":
-        return torch.log(_col0(post.pi(best)).clamp_min(1e-300))
-    if acquisition == "ucb":
-        # an optimistic (lower) bound for minimisation, shifted to stay positive inside the log
-        lcb = _col0(post.mean) - math.sqrt(beta) * _col0(post.variance).clamp_min(0).sqrt()
-        return -lcb
-    raise ValueError(f"unknown acquisition {acquisition!r}; allowed: {', '.join(ACQUISITIONS)}")
-
-
-def log_feasibility(post: Any, n_constraints: int, boost: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
-    """``(sum_i log P_i, log prod_i P_i)`` over the constraint columns ``1..n_constraints`` (each ``q``).
-
-    With ``boost`` each factor is ``min(1, 2 P_i)`` in the first sum (CEI+); the second is always
-    the plain joint probability of feasibility.
-    """
-    cdf = post.columns(1, 1 + n_constraints).cdf(0.0).clamp(1e-300, 1.0)  # q x m_c (not the objective's)
-    log_p = torch.log(cdf)
-    plain = log_p.sum(-1)
-    if boost:
-        return torch.log((2.0 * cdf).clamp(max=1.0)).sum(-1), plain
-    return plain, plain
+__all__ = ["ACQUISITIONS", "DISCARD", "METHODS", "score"]
 
 
 def score(
@@ -70,22 +52,5 @@ def score(
     beta: float = 2.0,
     threshold: float = 0.5,
 ) -> torch.Tensor:
-    """The ``q`` log-scale score of a constraint method (see the module docstring)."""
-    if method not in METHODS:
-        raise ValueError(f"unknown constraint method {method!r}; allowed: {', '.join(METHODS)}")
-    if acquisition == "ucb" and n_constraints and method != "penalty":
-        raise ValueError("acquisition 'ucb' cannot be combined with cei/cei+; use log_ei, ei or pi, or method='penalty'")
-    if method == "penalty" or n_constraints == 0:
-        if best is None:  # nothing observed that counts: pure exploration of the objective
-            return _col0(post.variance).clamp_min(1e-30).log()
-        return log_objective_acquisition(post, acquisition, best, beta)
-    feas, log_pof = log_feasibility(post, n_constraints, boost=(method == "cei+"))
-    value = feas if best is None else log_objective_acquisition(post, acquisition, best, beta) + feas
-    if method == "cei+":
-        keep = log_pof >= math.log(threshold)
-        value = torch.where(keep, value, DISCARD + log_pof)
-    return value
-
-
-def _col0(t: torch.Tensor) -> torch.Tensor:
-    return t[..., 0]
+    """The ``q`` score of a constraint method on ``post`` (``q x m``; see the module docstring for its scale)."""
+    return build_acquisition(None, method, n_constraints, best, acquisition, beta, threshold).forward(post)

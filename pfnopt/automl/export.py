@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from pfnopt.automl.models import ModelConfig, build_model
-from pfnopt.exceptions import ParameterError
+from pfnopt.exceptions import InputFileNotFoundError, ParameterError
 
 FORMAT = "pfnopt-automl/1"
 WEIGHTS, CONFIG = "model.safetensors", "config.json"
@@ -118,7 +118,7 @@ def load_model(path: str | Path) -> LoadedModel:
 
     p = Path(path)
     if not (p / CONFIG).is_file() or not (p / WEIGHTS).is_file():
-        raise FileNotFoundError(f"{str(p)!r} is not an exported model directory (needs {CONFIG} and {WEIGHTS})")
+        raise InputFileNotFoundError(f"{str(p)!r} is not an exported model directory (needs {CONFIG} and {WEIGHTS})")
     info = json.loads((p / CONFIG).read_text())
     if info.get("format") != FORMAT:
         raise ParameterError(f"{str(p / CONFIG)!r} has format {info.get('format')!r}; this pfnopt reads {FORMAT!r}")

@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from pfnopt.automl.models.config import FAMILIES, ModelConfig
-from pfnopt.exceptions import ParameterError
+from pfnopt.exceptions import InputFileNotFoundError, ParameterError
 from pfnopt.space import (
     Categorical,
     Distribution,
@@ -289,7 +289,7 @@ def load_space_file(path: str | Path, space: AutoMLSpace) -> AutoMLSpace:
     """Read a JSON or YAML (``.yaml``/``.yml``) restrict/extend file and apply it to ``space``."""
     p = Path(path)
     if not p.is_file():
-        raise FileNotFoundError(f"space file not found at {str(p)!r}")
+        raise InputFileNotFoundError(f"space file not found at {str(p)!r}")
     text = p.read_text()
     if p.suffix.lower() in (".yaml", ".yml"):
         import yaml

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from pfnopt.exceptions import ParameterError
+from pfnopt.exceptions import InputFileNotFoundError, ParameterError
 
 ETT_BORDERS = {"train": (0, 8640), "val": (8640, 11520), "test": (11520, 14400)}  # 12/4/4 months of hours
 ETT_PUBLISHED = {  # PatchTST/64 (Nie et al. 2023, Table 3), lookback 512, ETTh1, MSE/MAE at each horizon
@@ -108,7 +108,7 @@ def _read_csv(path: str | Path, what: str):
 
     p = Path(path)
     if not p.is_file():
-        raise FileNotFoundError(f"{what} file not found at {str(p)!r}; pass its path with --data FILE")
+        raise InputFileNotFoundError(f"{what} file not found at {str(p)!r}; pass its path with --data FILE")
     return pd.read_csv(p)
 
 
@@ -320,7 +320,7 @@ def npy_task(data: str | Path, seed: int = 0) -> ImageTask:
     ``x_train.npy, y_train.npy, x_val.npy, y_val.npy, x_test.npy, y_test.npy``."""
     folder = Path(data)
     if not folder.is_dir():
-        raise FileNotFoundError(f"image folder not found at {str(folder)!r}; pass it with --data DIR")
+        raise InputFileNotFoundError(f"image folder not found at {str(folder)!r}; pass it with --data DIR")
     spec = {"task": "npy", "data": str(folder), "seed": seed}
 
     def load(stem: str) -> np.ndarray:
@@ -330,14 +330,14 @@ def npy_task(data: str | Path, seed: int = 0) -> ImageTask:
         try:
             splits = {s: (_nchw(load(f"x_{s}"), folder), load(f"y_{s}")) for s in ("train", "val", "test")}
         except FileNotFoundError as e:
-            raise FileNotFoundError(f"{str(folder)!r} has x_train.npy but lacks {Path(e.filename).name}") from None
+            raise InputFileNotFoundError(f"{str(folder)!r} has x_train.npy but lacks {Path(e.filename).name}") from None
         return _image_task("npy", None, None, spec, seed, splits)  # type: ignore[arg-type]
     if (folder / "x.npy").is_file() and (folder / "y.npy").is_file():
         x, y = _nchw(load("x"), folder), load("y")
         if len(x) != len(y):
             raise ParameterError(f"{str(folder)!r}: x.npy has {len(x)} images but y.npy {len(y)} labels")
         return _image_task("npy", x, y, spec, seed)
-    raise FileNotFoundError(
+    raise InputFileNotFoundError(
         f"{str(folder)!r} has neither x.npy + y.npy nor x_train.npy, ... (see pfnopt.automl.tasks.npy_task)"
     )
 

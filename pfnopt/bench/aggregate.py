@@ -23,6 +23,7 @@ from pfnopt.bench.cells import Cell, checkpoint_of, read_result, result_path
 from pfnopt.bench.methods import sort_methods
 from pfnopt.bench.runner import MANIFEST
 from pfnopt.bench.stats import quantile
+from pfnopt.exceptions import ParameterError
 
 TIE_RTOL = 1e-9
 
@@ -180,7 +181,7 @@ def metric(s: Stat, key: str) -> float | None:
         return s.mean_feasible_fraction()
     if key == "first":
         return s.median_first_feasible()
-    raise ValueError(f"unknown metric {key!r}")
+    raise ParameterError(f"unknown metric {key!r}")
 
 
 def aggregate(out: Path, exp: Expected, methods: Sequence[str] | None = None) -> Aggregate:

@@ -21,6 +21,7 @@ from typing import Any, Sequence
 from pfnopt.bench.aggregate import Aggregate, Expected, aggregate, expected, metric, missing
 from pfnopt.bench.env import fingerprint
 from pfnopt.bench.plots import feasibility_figure, history_figure
+from pfnopt.exceptions import InputFileNotFoundError
 
 PFN_METHODS = ("pfn-cei", "pfn-cei+", "pfn-penalty", "pfn")
 # (method, comparators, strict, at least this many problems) and (method, other, speed factor)
@@ -257,7 +258,7 @@ def write_report(
     out = Path(out)
     exp = expected(out)
     if exp is None:
-        raise FileNotFoundError(f"{out / 'run.json'} not found: run `pfnopt bench run --out {out}` first")
+        raise InputFileNotFoundError(f"{out / 'run.json'} not found: run `pfnopt bench run --out {out}` first")
     suite = suite or exp.suite
     agg = aggregate(out, exp, methods)
     rows = agg.problems

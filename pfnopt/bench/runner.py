@@ -143,7 +143,9 @@ def run_cell(
             break
         n_failed = sum(t.state == TrialState.FAIL for t in trials)
         if n_failed > spec.budget:
-            raise RuntimeError(f"{n_failed} failed trials in study {name!r}; giving up on this cell")
+            from pfnopt.exceptions import BenchmarkError
+
+            raise BenchmarkError(f"{n_failed} failed trials in study {name!r}; giving up on this cell")
         study.optimize(
             problem.objective, n_trials=spec.budget - n_complete, callbacks=[callback], show_progress_bar=False
         )

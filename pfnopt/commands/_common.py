@@ -15,6 +15,8 @@ from typing import Any, Callable, TypeVar
 import typer
 from rich.console import Console
 
+from pfnopt.exceptions import InputFileNotFoundError, UsageError
+
 console = Console()
 err_console = Console(stderr=True)
 
@@ -54,20 +56,25 @@ def mask_secrets(text: str) -> str:
 
 
 def cli_errors(fn: F) -> F:
-    """Turn pfnopt's errors (and a few expected ones) into one line and exit code 1.
+    """Turn pfnopt's errors (:class:`~pfnopt.exceptions.PfnoptError`) into one line and exit code 1.
+
+    Usage errors (click's) keep click's own message; anything else is a bug and is reported as
+    ``ExceptionType: message`` (still one line).
 
     With ``--debug`` (or PFNOPT_DEBUG=1) the traceback is shown instead.
     """
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        import click
+
         from pfnopt.exceptions import PfnoptError
 
         try:
             return fn(*args, **kwargs)
-        except (typer.Exit, typer.Abort, KeyboardInterrupt):
-            raise
-        except (PfnoptError, FileNotFoundError, ValueError, OSError) as e:
+        except (typer.Exit, typer.Abort, KeyboardInterrupt, click.ClickException):
+            raise  # usage errors: click prints them with the command's usage line
+        except PfnoptError as e:
             if debug_enabled():
                 traceback.print_exc()
             raise fail(str(e)) from None
@@ -82,14 +89,14 @@ def cli_errors(fn: F) -> F:
 def load_objective(spec: str) -> Callable[..., Any]:
     """``path/to/file.py:function`` -> the function (clear errors for a missing file or name)."""
     if ":" not in spec:
-        raise ValueError(f"--objective must look like path/to/file.py:function, got {spec!r}")
+        raise UsageError(f"--objective must look like path/to/file.py:function, got {spec!r}")
     path_s, _, func = spec.rpartition(":")
     path = Path(path_s)
     if not path.is_file():
-        raise FileNotFoundError(f"objective file {path_s!r} does not exist")
+        raise InputFileNotFoundError(f"objective file {path_s!r} does not exist")
     module_spec = importlib.util.spec_from_file_location(f"pfnopt_objective_{path.stem}", path)
     if module_spec is None or module_spec.loader is None:
-        raise ValueError(f"cannot import {path_s!r} as a Python file")
+        raise UsageError(f"cannot import {path_s!r} as a Python file")
     module = importlib.util.module_from_spec(module_spec)
     sys.path.insert(0, str(path.parent.resolve()))
     try:
@@ -99,7 +106,7 @@ def load_objective(spec: str) -> Callable[..., Any]:
     fn = getattr(module, func, None)
     if fn is None or not callable(fn):
         names = sorted(n for n, v in vars(module).items() if callable(v) and not n.startswith("_"))
-        raise ValueError(f"{path_s!r} has no function {func!r}; it defines {names}")
+        raise UsageError(f"{path_s!r} has no function {func!r}; it defines {names}")
     return fn
 
 
@@ -110,9 +117,9 @@ def parse_space(text: str):
     try:
         body = json.loads(text)
     except json.JSONDecodeError as e:
-        raise ValueError(f"--space is not valid JSON ({e.msg} at char {e.pos}): {text!r}") from None
+        raise UsageError(f"--space is not valid JSON ({e.msg} at char {e.pos}): {text!r}") from None
     if not isinstance(body, dict) or not body:
-        raise ValueError(
+        raise UsageError(
             '--space must be a JSON object of parameters, e.g. {"x": {"type": "float", "low": 0, "high": 1}}'
         )
     return SearchSpace({name: distribution_from_json(spec) for name, spec in body.items()})

@@ -28,7 +28,7 @@ def _split(text: str | None) -> list[str] | None:
 @app.command("run")
 @cli_errors
 def run(
-    suite: str = typer.Option("engineering", "--suite", help="engineering, synthetic or all."),
+    suite: str = typer.Option("engineering", "--suite", help="engineering, synthetic, all or multiobjective."),
     methods: str | None = typer.Option(
         None, "--methods", help="Comma-separated sampler names (default: the suite's list, see the README)."
     ),
@@ -74,6 +74,9 @@ def run(
     from pfnopt.bench.runner import run_benchmark
 
     apply_thread_settings(threads)
+    if suite == "multiobjective":
+        _run_multiobjective(methods, seeds, budget, init, problems_, out, quick, report)
+        return
     base = QUICK if quick else FULL.get(suite, FULL["engineering"])
     names = _split(problems_) or (list(QUICK_PROBLEMS.get(suite, ())) if quick else None) or problems.names(suite)
     for name in names:
@@ -114,6 +117,33 @@ def run(
         raise typer.Exit(1)
 
 
+def _run_multiobjective(methods: str | None, seeds: int | None, budget: int | None, init: int | None,
+                        problems_: str | None, out: Path | None, quick: bool, report: bool | None) -> None:
+    """The multi-objective suite (pfnopt/bench/multiobjective.py): its own cells, hypervolume regret."""
+    from pfnopt.bench import multiobjective as mo
+    from pfnopt.bench.methods import parse_methods
+    from pfnopt.problems.multiobjective import QUICK as QUICK_MO
+    from pfnopt.problems.multiobjective import get, names
+
+    base = mo.QUICK if quick else mo.FULL
+    chosen = _split(problems_) or (list(QUICK_MO) if quick else names())
+    for name in chosen:
+        get(name)  # unknown names fail here, before any work
+    wanted = parse_methods(methods or ",".join(mo.QUICK_METHODS if quick else mo.METHODS), "multiobjective")
+    if quick and out is None:
+        out = Path(tempfile.mkdtemp(prefix="pfnopt-bench-mo-quick-"))
+    out = out or Path("benchmarks") / "multiobjective" / "results"
+    counts = mo.run_suite(out, chosen, wanted, seeds or base["seeds"], budget or base["budget"],
+                          base["init"] if init is None else init,
+                          log=lambda text: console.print(text, highlight=False))
+    console.print(f"cells: {counts['done']} run now, {counts['skipped']} already done, {counts['failed']} failed",
+                  highlight=False)
+    if report if report is not None else True:
+        console.print(f"report: {mo.write_report(out)}", highlight=False)
+    if counts["failed"]:
+        raise typer.Exit(1)
+
+
 @app.command("report")
 @cli_errors
 def report_(
@@ -130,6 +160,12 @@ def report_(
     from pfnopt.bench import default_out
     from pfnopt.bench.report import write_report
 
+    if suite == "multiobjective":
+        from pfnopt.bench.multiobjective import write_report as write_mo_report
+
+        path = write_mo_report(out or Path("benchmarks") / "multiobjective" / "results", figures)
+        console.print(f"report: {path}", highlight=False)
+        return
     path = write_report(out or default_out(suite, variant), suite, _split(methods), figures)
     console.print(f"report: {path}", highlight=False)
 

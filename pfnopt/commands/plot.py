@@ -19,7 +19,9 @@ def _load(study: str, storage: str | None):
     st = pfnopt.load_study(study, storage_url(storage), sampler="random")  # no model needed to read it
     arrays = study_arrays(st)
     if not arrays["points"]["x"].size:
-        raise ValueError(f"study {study!r} has no complete trial to plot")
+        from pfnopt.exceptions import NoFeasibleTrialError
+
+        raise NoFeasibleTrialError(f"study {study!r} has no complete trial to plot")
     return st, arrays
 
 

@@ -39,7 +39,7 @@ def pretrain(
         TimeRemainingColumn,
     )
 
-    from pfnopt.surrogate.errors import CheckpointError
+    from pfnopt.exceptions import PfnoptError
     from pfnopt.surrogate.train import PRESETS, train
     from pfnopt.surrogate.train import preset as make_preset
 
@@ -86,7 +86,7 @@ def pretrain(
                 on_step=on_step,
                 max_seconds=None if max_minutes is None else 60.0 * max_minutes,
             )
-    except (CheckpointError, ValueError) as e:
+    except PfnoptError as e:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(1) from e
     typer.echo(f"step {result['step']}  best val NLL {result['best_val_nll']:.4f}  ->  {out}/best")

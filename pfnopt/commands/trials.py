@@ -156,7 +156,9 @@ def trials(
     from pfnopt._dataframe import json_plain, trial_json_rows, trial_rows
 
     if format not in ("table", "csv", "json"):
-        raise ValueError(f"--format must be table, csv or json, got {format!r}")
+        from pfnopt.exceptions import UsageError
+
+        raise UsageError(f"--format must be table, csv or json, got {format!r}")
     if format == "json":
         typer.echo(json.dumps(trial_json_rows(_study(study, storage)), indent=1))
         return

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from pfnopt.exceptions import ParameterError
+from pfnopt.exceptions import NotSupportedError, ParameterError
 from pfnopt.space import Categorical, Float, Int, SearchSpace
 
 # (n x d array) -> (f of shape (n,), g of shape (n, m))
@@ -89,7 +89,7 @@ class Problem:
         if self.optimum_x is not None:
             self.optimum_x.setflags(write=False)
             if self.optimum_x.shape != (self.dim,):
-                raise ValueError(f"{name}: optimum_x must have shape ({self.dim},), got {self.optimum_x.shape}")
+                raise ParameterError(f"{name}: optimum_x must have shape ({self.dim},), got {self.optimum_x.shape}")
         self.optimum_tol = float(optimum_tol)
         self.reference = reference
         self._fn = fn
@@ -176,6 +176,6 @@ class Problem:
     def is_near_optimum(self, f: float) -> bool:
         """Whether ``f`` is within ``optimum_tol`` of ``optimum`` (relative; absolute when it is 0)."""
         if self.optimum is None:
-            raise ValueError(f"{self.name}: no known optimum (variant {self.variant!r})")
+            raise NotSupportedError(f"{self.name}: no known optimum (variant {self.variant!r})")
         scale = abs(self.optimum) if self.optimum != 0 else 1.0
         return bool(math.isfinite(f) and abs(f - self.optimum) <= self.optimum_tol * scale)

@@ -31,6 +31,11 @@ _REGISTRY: dict[str, tuple[str, dict[str, Any]]] = {
     "optuna-tpe": ("pfnopt.samplers.optuna_samplers:OptunaSampler", {"kind": "tpe"}),
     "tpe": ("pfnopt.samplers.optuna_samplers:OptunaSampler", {"kind": "tpe"}),
     "optuna-gp": ("pfnopt.samplers.optuna_samplers:OptunaSampler", {"kind": "gp"}),
+    "nsga2": ("pfnopt.samplers.optuna_samplers:OptunaSampler", {"kind": "nsga2", "population_size": 10}),
+    # multi-objective PFN variants and the BoTorch qLogNEHVI baseline (pfnopt/samplers/gp_mo.py)
+    "pfn-ehvi": ("pfnopt.samplers.pfn:PFNSampler", {"mo_acquisition": "ehvi"}),
+    "pfn-parego": ("pfnopt.samplers.pfn:PFNSampler", {"mo_acquisition": "parego"}),
+    "gp-ehvi": ("pfnopt.samplers.gp_mo:GPEHVISampler", {}),
 }
 
 

@@ -21,6 +21,8 @@ from collections.abc import Callable, Iterator
 import torch
 from torch import Tensor
 
+from pfnopt.exceptions import ParameterError
+
 DTYPE = torch.float64
 N_MC = 256  # QMC samples of the MC acquisitions used when points are pending (BoTorch's usual size)
 
@@ -74,7 +76,7 @@ def fit_model(X: Tensor, Y: Tensor, layout: str = "batched"):
     from gpytorch.mlls import ExactMarginalLogLikelihood, SumMarginalLogLikelihood
 
     if layout not in ("batched", "list"):
-        raise ValueError(f"layout must be 'batched' or 'list', got {layout!r}")
+        raise ParameterError(f"layout must be 'batched' or 'list', got {layout!r}")
     with warnings.catch_warnings():
         # a constant output (e.g. a constraint that is 0 everywhere so far): Standardize copes with it
         warnings.simplefilter("ignore", InputDataWarning)
@@ -128,7 +130,7 @@ def build_acquisition(
             return analytic.LogConstrainedExpectedImprovement(model, best_f, 0, cons_analytic, maximize=True)
         if kind == "logpof":
             return analytic.LogProbabilityOfFeasibility(model, cons_analytic)
-        raise ValueError(f"unknown acquisition kind {kind!r}")
+        raise ParameterError(f"unknown acquisition kind {kind!r}")
     sampler = SobolQMCNormalSampler(sample_shape=torch.Size([N_MC]), seed=seed)
     objective = GenericMCObjective(_output(0)) if model.num_outputs > 1 else None
     if kind == "logei":
@@ -139,7 +141,7 @@ def build_acquisition(
         )
     if kind == "logpof":
         return logei.qLogProbabilityOfFeasibility(model, cons_mc, sampler, X_pending=X_pending)
-    raise ValueError(f"unknown acquisition kind {kind!r}")
+    raise ParameterError(f"unknown acquisition kind {kind!r}")
 
 
 def optimise(acq, d: int, num_restarts: int, raw_samples: int, seed: int | None) -> tuple[Tensor, Tensor]:

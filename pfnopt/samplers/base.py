@@ -22,17 +22,21 @@ from __future__ import annotations
 
 import abc
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pfnopt.records import FrozenTrial, TrialState
 from pfnopt.space import SearchSpace
-
-if TYPE_CHECKING:  # pragma: no cover
-    from pfnopt.study import Study
+from pfnopt.study_view import StudyView
 
 
 class BaseSampler(abc.ABC):
-    """Base class of every sampler. Subclasses implement :meth:`sample`."""
+    """Base class of every sampler. Subclasses implement :meth:`sample`.
+
+    ``multi_objective``: whether the sampler handles studies with several objectives; a study refuses to
+    ask with one that does not (``NotSupportedError``) instead of letting it optimise objective 0 only.
+    """
+
+    multi_objective: bool = True
 
     def __init__(self, seed: int | None = None):
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
@@ -43,10 +47,10 @@ class BaseSampler(abc.ABC):
         self._local = threading.local()
 
     @abc.abstractmethod
-    def sample(self, study: "Study", trial: FrozenTrial, space: SearchSpace) -> dict[str, Any]:
+    def sample(self, study: StudyView, trial: FrozenTrial, space: SearchSpace) -> dict[str, Any]:
         """Params for every name in ``space`` (external values, each inside its distribution)."""
 
-    def infer_space(self, study: "Study", trial: FrozenTrial) -> SearchSpace:
+    def infer_space(self, study: StudyView, trial: FrozenTrial) -> SearchSpace:
         """The joint space of a define-by-run trial: every parameter that finished trials used.
 
         A name seen with two different distributions is left out (it will be sampled alone).

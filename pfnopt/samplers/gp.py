@@ -42,8 +42,7 @@ from __future__ import annotations
 
 import time
 import warnings
-import zlib
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -52,15 +51,13 @@ from pfnopt.records import FrozenTrial
 from pfnopt.samplers.base import BaseSampler
 from pfnopt.samplers.observations import Observations, collect
 from pfnopt.samplers.penalty import penalised, penalty_growth
+from pfnopt.samplers.rules import FAILED_RADIUS, call_seed, default_n_startup, in_startup, require_single_objective
 from pfnopt.samplers.simple import SobolSampler, sobol_points
 from pfnopt.space import SearchSpace
-
-if TYPE_CHECKING:  # pragma: no cover
-    from pfnopt.study import Study
+from pfnopt.study_view import StudyView
 
 METHODS = ("ei", "cei", "penalty")
 FIT_LAYOUT = "batched"  # batched multi-output SingleTaskGP: faster than ModelListGP (benchmarks/baselines)
-FAILED_RADIUS = 1e-3  # a candidate this close (max-norm, unit cube) to a failed trial counts as a duplicate
 _ACQ_NAMES = {
     ("logei", False): "LogEI",
     ("logcei", False): "LogCEI",
@@ -69,19 +66,6 @@ _ACQ_NAMES = {
     ("logcei", True): "qLogCEI",
     ("logpof", True): "qLogPoF",
 }
-
-
-def default_n_startup(n_params: int) -> int:
-    """Initial-design size shared by every baseline: ``min(max(5, 2 d), 20)``."""
-    return min(max(5, 2 * n_params), 20)
-
-
-def call_seed(seed: int | None, number: int, space: SearchSpace) -> int | None:
-    """A seed for one suggestion, from the sampler seed, the trial number and the names."""
-    if seed is None:
-        return None
-    salt = zlib.crc32("|".join(space).encode())
-    return int(np.random.SeedSequence([seed, number, salt]).generate_state(1)[0] & 0x7FFFFFFF)
 
 
 class GPSampler(BaseSampler):
@@ -119,19 +103,17 @@ class GPSampler(BaseSampler):
         self.num_restarts, self.raw_samples = num_restarts, raw_samples
         self._sobol = SobolSampler(seed)
 
+    multi_objective = False
+
     def __repr__(self) -> str:
         return f"GPSampler(seed={self.seed!r}, method={self.method!r})"
 
-    def sample(self, study: "Study", trial: FrozenTrial, space: SearchSpace) -> dict[str, Any]:
-        if len(study.directions) != 1:
-            raise ParameterError(
-                f"gp-{self.method} handles single-objective studies; study {study.study_name!r} has "
-                f"{len(study.directions)} objectives"
-            )
+    def sample(self, study: StudyView, trial: FrozenTrial, space: SearchSpace) -> dict[str, Any]:
+        require_single_objective(study, f"gp-{self.method}")
         obs = collect(study, space, exclude_number=trial.number)
         usable = np.isfinite(obs.y) & np.all(np.isfinite(obs.C), axis=1)
         n_startup = default_n_startup(len(space)) if self.n_startup is None else self.n_startup
-        if space.dim == 0 or int(usable.sum()) < max(n_startup, 2):
+        if space.dim == 0 or in_startup(int(usable.sum()), n_startup):
             return self._sobol.sample(study, trial, space)
         import torch
 

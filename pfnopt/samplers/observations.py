@@ -4,7 +4,7 @@ One function, :func:`collect`, shared by the PFN sampler and the GP baselines, s
 model sees the same data under the same rules:
 
 * COMPLETE trials give ``X`` (``n x D``, encoded by the space's one mapping), ``y`` (``n``, in
-  MINIMISATION form: a maximised objective is negated) and ``C`` (``n x m`` constraint values,
+  MINIMISATION form: a maximised objective is negated; ``Y``, ``n x k``, all ``k`` objectives so) and ``C`` (``n x m`` constraint values,
   feasible iff every entry <= 0; ``m = 0`` when the study has no constraints).
 * FAIL trials are never fed as values. Their points are returned as ``X_failed`` so that a
   sampler can keep away from them (rule used by pfnopt's samplers: a candidate within a small
@@ -19,15 +19,12 @@ model sees the same data under the same rules:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from pfnopt.records import FrozenTrial, StudyDirection, TrialState
 from pfnopt.space import SearchSpace
-
-if TYPE_CHECKING:  # pragma: no cover
-    from pfnopt.study import Study
+from pfnopt.study_view import StudyView
 
 
 @dataclass(frozen=True)
@@ -38,6 +35,7 @@ class Observations:
     X_running: np.ndarray  # r x D
     X_failed: np.ndarray  # f x D
     numbers: np.ndarray  # n, trial numbers of the rows of X
+    Y: np.ndarray | None = None  # n x k, every objective in minimisation form (column 0 is y)
 
     @property
     def n(self) -> int:
@@ -63,10 +61,10 @@ def _in_space(t: FrozenTrial, space: SearchSpace) -> bool:
     return all(space[n].contains(v) for n, v in t.params.items() if n in space)
 
 
-def collect(study: "Study", space: SearchSpace, exclude_number: int | None = None) -> Observations:
+def collect(study: StudyView, space: SearchSpace, exclude_number: int | None = None) -> Observations:
     """Trials of ``study`` as arrays over ``space`` (see the module docstring for the rules)."""
     trials = study.get_trials()
-    sign = -1.0 if study.directions[0] == StudyDirection.MAXIMIZE else 1.0
+    signs = np.array([-1.0 if d == StudyDirection.MAXIMIZE else 1.0 for d in study.directions])
     done, running, failed = [], [], []
     for t in trials:
         if t.number == exclude_number or not _in_space(t, space):
@@ -84,7 +82,9 @@ def collect(study: "Study", space: SearchSpace, exclude_number: int | None = Non
             # a trial told without constraints in a constrained study is treated as unknown-feasible
             C[i] = t.constraints if t.constraints is not None and len(t.constraints) == m else 0.0
     X = space.encode([t.params for t in done]) if done else np.zeros((0, space.dim))
-    y = np.array([sign * t.values[0] for t in done], dtype=float)
+    k = len(signs)
+    Y = np.array([signs * np.asarray(t.values[:k], dtype=float) for t in done], dtype=float).reshape(len(done), k)
+    y = Y[:, 0].copy()
     return Observations(
         X=X,
         y=y,
@@ -92,4 +92,5 @@ def collect(study: "Study", space: SearchSpace, exclude_number: int | None = Non
         X_running=space.encode([t.params for t in running]) if running else np.zeros((0, space.dim)),
         X_failed=space.encode([t.params for t in failed]) if failed else np.zeros((0, space.dim)),
         numbers=np.array([t.number for t in done], dtype=int),
+        Y=Y,
     )

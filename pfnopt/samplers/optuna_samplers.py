@@ -1,4 +1,7 @@
-"""Optuna's own samplers as pfnopt baselines: ``optuna-tpe`` (alias ``tpe``) and ``optuna-gp``.
+"""Optuna's own samplers as pfnopt baselines: ``optuna-tpe`` (alias ``tpe``), ``optuna-gp`` and ``nsga2``.
+
+(NSGA-II, ``kind="nsga2"``: the generation Optuna gives each trial is stored with the trial's sampler
+diagnostics and copied back into the mirror, so generations advance although the mirror is rebuilt.)
 
 ``OptunaSampler(kind="tpe" | "gp")`` runs Optuna's ``TPESampler`` or ``GPSampler`` through
 Optuna's public API, with Optuna's defaults (in Optuna 5: multivariate TPE and the constant
@@ -29,22 +32,21 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from pfnopt.exceptions import ParameterError, missing_extra
 from pfnopt.records import FrozenTrial, TrialState
 from pfnopt.samplers.base import BaseSampler
-from pfnopt.samplers.gp import call_seed, default_n_startup
 from pfnopt.samplers.observations import collect
+from pfnopt.samplers.rules import call_seed, default_n_startup, in_startup
 from pfnopt.samplers.simple import SobolSampler
 from pfnopt.space import Categorical, Distribution, Float, Int, SearchSpace
+from pfnopt.study_view import StudyView
 
-if TYPE_CHECKING:  # pragma: no cover
-    from pfnopt.study import Study
-
-KINDS = ("tpe", "gp")
+KINDS = ("tpe", "gp", "nsga2")
+_GENERATION = "optuna_generation"  # diagnostics key: a GA trial's generation, fed back to the next mirror
 _RESERVED = ("seed", "n_startup_trials", "constraints_func")
 _quiet = threading.local()
 
@@ -92,7 +94,7 @@ class OptunaSampler(BaseSampler):
     """Optuna's TPE (``kind="tpe"``) or GP (``kind="gp"``) sampler behind pfnopt's contract.
 
     Args:
-        kind: ``"tpe"`` or ``"gp"``.
+        kind: ``"tpe"``, ``"gp"`` or ``"nsga2"``.
         n_startup: Sobol points before Optuna's sampler takes over (default
             ``min(max(5, 2d), 20)``, ``d`` the number of parameters); never fewer than 2.
         **optuna_kwargs: passed to ``TPESampler`` / ``GPSampler`` (not ``seed``,
@@ -116,9 +118,12 @@ class OptunaSampler(BaseSampler):
                 f"from the trials); remove {bad!r} from the keyword arguments"
             )
         self.kind, self.n_startup, self.optuna_kwargs = kind, n_startup, dict(optuna_kwargs)
-        self._cls = optuna.samplers.TPESampler if kind == "tpe" else optuna.samplers.GPSampler
+        self._cls = {"tpe": optuna.samplers.TPESampler, "gp": optuna.samplers.GPSampler,
+                     "nsga2": optuna.samplers.NSGAIISampler}[kind]
+        # a genetic algorithm has no start-up count of its own: its first generation is random
+        self._startup_kw = {} if kind == "nsga2" else {"n_startup_trials": 0}
         try:
-            self._cls(seed=0, n_startup_trials=0, **self.optuna_kwargs)  # fail now on a bad keyword
+            self._cls(seed=0, **self._startup_kw, **self.optuna_kwargs)  # fail now on a bad keyword
         except TypeError as e:
             raise ParameterError(f"optuna {self._cls.__name__} rejected the keyword arguments: {e}") from None
         self._sobol = SobolSampler(seed)
@@ -126,13 +131,13 @@ class OptunaSampler(BaseSampler):
     def __repr__(self) -> str:
         return f"OptunaSampler(seed={self.seed!r}, kind={self.kind!r})"
 
-    def sample(self, study: "Study", trial: FrozenTrial, space: SearchSpace) -> dict[str, Any]:
+    def sample(self, study: StudyView, trial: FrozenTrial, space: SearchSpace) -> dict[str, Any]:
         obs = collect(study, space, exclude_number=trial.number)
         n_startup = default_n_startup(len(space)) if self.n_startup is None else self.n_startup
-        if len(space) == 0 or obs.n < max(n_startup, 2):
+        if len(space) == 0 or in_startup(obs.n, n_startup):
             return self._sobol.sample(study, trial, space)
         optuna = _import_optuna()
-        sampler = self._cls(seed=call_seed(self.seed, trial.number, space), n_startup_trials=0, **self.optuna_kwargs)
+        sampler = self._cls(seed=call_seed(self.seed, trial.number, space), **self._startup_kw, **self.optuna_kwargs)
         _quiet.on = True
         try:
             mirror = optuna.create_study(
@@ -152,6 +157,9 @@ class OptunaSampler(BaseSampler):
         mirror.add_trials(copies)
         asked = mirror.ask({name: to_optuna(dist) for name, dist in space.items()})
         self.record(optuna_sampler=type(sampler).__name__, n_mirrored=len(copies))
+        generation = mirror.trials[-1].system_attrs.get(f"{type(sampler).__name__}:generation")
+        if generation is not None:  # NSGA-II reads each trial's generation back from the mirror's copies
+            self.record(**{_GENERATION: generation})
         return {name: _from_optuna(dist, asked.params[name]) for name, dist in space.items()}
 
 
@@ -164,6 +172,9 @@ def _copy(optuna, t: FrozenTrial, space: SearchSpace, m: int):
         return None  # outside this space (the rule of observations.collect)
     dists = {n: to_optuna(space[n]) for n in params}
     kw: dict[str, Any] = {"params": params, "distributions": dists}
+    generation = t.system_attrs.get(f"sampler:{_GENERATION}")
+    if generation is not None:
+        kw["system_attrs"] = {"NSGAIISampler:generation": generation}
     if m and t.state in (TrialState.COMPLETE, TrialState.PRUNED):
         cons = t.constraints if t.constraints is not None and len(t.constraints) == m else [0.0] * m
         kw["constraints"] = {str(i): float(c) for i, c in enumerate(cons)}

@@ -2,14 +2,14 @@
 
 Each suggestion:
 
-1. Initial design: the first ``n_startup`` trials (default ``min(max(5, 2d), 20)``) are the
-   scrambled Sobol points of :class:`SobolSampler` for the same seed, so every method of a
-   benchmark shares them.
+1. Initial design: the first ``n_startup`` trials (default ``min(max(5, 2d), 20)``,
+   :mod:`pfnopt.samplers.rules`) are the scrambled Sobol points of :class:`SobolSampler` for the
+   same seed, so every method of a benchmark shares them. Nothing heavy runs in this phase: torch,
+   the checkpoint and the acquisition code are loaded at the first model-based suggestion.
 2. Data (:func:`pfnopt.samplers.observations.collect`): complete trials as unit-cube points,
    objective in minimisation form, constraint values. Failed trials are never values; candidates
-   within ``avoid_radius`` of a failed point are excluded (the rule for "do not re-suggest a
-   failed region blindly": only its immediate neighbourhood is banned, since a failure may be
-   a crash unrelated to the parameters).
+   within ``FAILED_RADIUS`` of a failed point are excluded (:mod:`pfnopt.samplers.rules`).
+   A study with several objectives is refused (:func:`~pfnopt.samplers.rules.require_single_objective`).
 3. A local box around the incumbent (the best feasible trial, else the least violating one;
    :mod:`pfnopt.samplers.trust_region`): the context is the trials inside it, rescaled to the unit
    cube, and candidates are drawn in it; the box shrinks while the incumbent stalls and opens
@@ -32,52 +32,32 @@ Each suggestion:
 
 from __future__ import annotations
 
+import json
 import logging
-import os
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from pfnopt.exceptions import ParameterError
+from pfnopt.acquisition.choices import ACQUISITIONS, METHODS, check_combination  # noqa: F401 (names re-exported)
+from pfnopt.devices import check_device, resolve_device
+from pfnopt.exceptions import NotSupportedError, ParameterError
 from pfnopt.records import FrozenTrial
 from pfnopt.samplers.base import BaseSampler
 from pfnopt.samplers.observations import Observations, collect
 from pfnopt.samplers.penalty import penalised, penalty_growth
+from pfnopt.samplers.pending import IgnorePending, KrigingBeliever
+from pfnopt.samplers.rules import FAILED_RADIUS, default_n_startup, in_startup
 from pfnopt.samplers.simple import SobolSampler
-from pfnopt.samplers.trust_region import Box, half_width, local_box, ranking, stalled_trials
+from pfnopt.samplers.trust_region import Region, TrustRegion, WholeCube, ranking
 from pfnopt.space import SearchSpace
-
-if TYPE_CHECKING:  # pragma: no cover
-    from pfnopt.study import Study
+from pfnopt.study_view import StudyView
 
 logger = logging.getLogger("pfnopt")
 
-METHODS = ("cei", "cei+", "penalty")
-ACQUISITIONS = ("log_ei", "ei", "pi", "ucb")
+_DEFAULT = Path("surrogate") / "checkpoints" / "default"  # pfnopt.surrogate.pfn.DEFAULT_CHECKPOINT, torch-free
+MO_ACQUISITIONS = ("auto", "ehvi", "parego")
 TRENDS = ("none", "linear")  # pfnopt.surrogate.trend.TRENDS, named here so that importing the sampler stays torch-free
-
-
-def default_n_startup(dim: int) -> int:
-    return min(max(5, 2 * dim), 20)
-
-
-def check_device(device: str | None) -> str:
-    """The device asked for (argument, else ``PFNOPT_DEVICE``, else ``auto``), checked for syntax."""
-    choice = device or os.environ.get("PFNOPT_DEVICE") or "auto"
-    if choice not in ("auto", "cpu") and not choice.startswith("cuda"):
-        raise ParameterError(f"unknown device {choice!r}; allowed: auto, cpu, cuda, cuda:N")
-    return choice
-
-
-def resolve_device(choice: str) -> str:
-    """``auto`` -> CUDA when available, else CPU; ``cuda`` without a GPU is an error."""
-    import torch
-
-    if choice == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if choice.startswith("cuda") and not torch.cuda.is_available():
-        raise ParameterError(f"device {choice!r} was asked for but CUDA is not available; use cpu or auto")
-    return choice
 
 
 class PFNSampler(BaseSampler):
@@ -85,19 +65,29 @@ class PFNSampler(BaseSampler):
 
     Args:
         constraints: ``cei`` (default), ``cei+`` or ``penalty`` (see pfnopt.acquisition.constrained).
-        acquisition: ``log_ei`` (default), ``ei``, ``pi`` or ``ucb`` (``ucb`` only without
-            constraints or with ``penalty``).
+        acquisition: ``log_ei`` (default), ``pi`` or ``ucb`` (``ucb``, a bound in the objective's
+            units, only without constraints or with ``penalty``; :mod:`pfnopt.acquisition.constrained`
+            states each score's scale). ``ei`` is refused: ``log_ei`` has the same maximiser.
         n_startup: Sobol trials before the model is used (default ``min(max(5, 2d), 20)``).
         checkpoint: a checkpoint folder; default the shipped one.
         device: ``auto`` (default; or ``PFNOPT_DEVICE``), ``cpu``, ``cuda``.
-        threshold: CEI+ feasibility threshold on ``prod_i P(c_i <= 0)``.
-        beta: UCB exploration weight.
+        threshold: CEI+ feasibility threshold on ``prod_i P(c_i <= 0)`` (default 0.5; only with ``cei+``).
+        beta: UCB exploration weight (default 2; only with ``ucb``).
         local: zoom into a box around the incumbent (:mod:`pfnopt.samplers.trust_region`);
-            ``False`` conditions on every trial and searches the whole cube.
+            ``False`` conditions on every trial and searches the whole cube (``region=WholeCube()``).
+        region: the region strategy, default ``TrustRegion()`` (its fields are its configuration).
+        pending: what pending points do, default ``KrigingBeliever()`` (:mod:`pfnopt.samplers.pending`).
+        optimizer: the acquisition optimiser's settings, an ``AcqOptions`` (older name: ``options``).
+        mo_acquisition: for a study with several objectives: ``"ehvi"`` (two objectives; expected
+            hypervolume improvement from ``n_mc`` draws of the bar distributions, times the probability of
+            feasibility; ``constraints="cei"`` only), ``"parego"`` (any number; a random augmented Chebyshev
+            scalarisation per trial, then the single-objective rule with any constraint method), or
+            ``"auto"`` (default: ``ehvi`` for two objectives, ``parego`` for more).
         trend: ``"linear"`` or ``"none"``: the PFN's linear mean (:mod:`pfnopt.surrogate.trend`); default
             ``"linear"`` for ``cei`` / ``cei+`` and ``"none"`` for ``penalty`` (see step 4 above).
     """
 
+    multi_objective = True  # several objectives: EHVI (2) or ParEGO (any number), see _suggest_multi
     # Changes whenever the suggestion rule changes, so benchmark results of an older rule are redone.
     RULE_VERSION = 5
 
@@ -109,24 +99,35 @@ class PFNSampler(BaseSampler):
         n_startup: int | None = None,
         checkpoint: str | None = None,
         device: str | None = None,
-        threshold: float = 0.5,
-        beta: float = 2.0,
+        threshold: float | None = None,
+        beta: float | None = None,
         options: Any = None,
         local: bool = True,
         trend: str | None = None,
+        region: TrustRegion | WholeCube | None = None,
+        pending: KrigingBeliever | IgnorePending | None = None,
+        optimizer: Any = None,
+        mo_acquisition: str = "auto",
+        n_mc: int = 32,
     ):
         super().__init__(seed)
-        if constraints not in METHODS:
-            raise ParameterError(f"unknown constraint method {constraints!r}; allowed: {', '.join(METHODS)}")
-        if acquisition not in ACQUISITIONS:
-            raise ParameterError(f"unknown acquisition {acquisition!r}; allowed: {', '.join(ACQUISITIONS)}")
+        check_combination(constraints, acquisition)
+        # an option the chosen rule never reads is refused, not ignored
+        if threshold is not None and constraints != "cei+":
+            raise NotSupportedError(f"threshold applies to constraints='cei+' only, got constraints={constraints!r}")
+        if beta is not None and acquisition != "ucb":
+            raise NotSupportedError(f"beta applies to acquisition='ucb' only, got acquisition={acquisition!r}")
+        threshold = 0.5 if threshold is None else threshold
+        beta = 2.0 if beta is None else beta
+        if isinstance(beta, bool) or not isinstance(beta, (int, float)) or not beta >= 0:
+            raise ParameterError(f"beta must be a number >= 0, got {beta!r}")
         if n_startup is not None and (not isinstance(n_startup, int) or n_startup < 1):
             raise ParameterError(f"n_startup must be a positive integer, got {n_startup!r}")
         if trend is None:
             trend = "none" if constraints == "penalty" else "linear"
         if trend not in TRENDS:
             raise ParameterError(f"unknown trend {trend!r}; allowed: {', '.join(TRENDS)}")
-        if not 0.0 < threshold <= 1.0:
+        if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0.0 < threshold <= 1.0:
             raise ParameterError(f"threshold must be in (0, 1], got {threshold!r}")
         self.method = constraints
         self.acquisition = acquisition
@@ -135,11 +136,26 @@ class PFNSampler(BaseSampler):
         self.device = check_device(device)
         self.threshold = threshold
         self.beta = beta
-        self.options = options
-        self.local = local
+        if options is not None and optimizer is not None:
+            raise ParameterError("give optimizer= or its older name options=, not both")
+        if region is not None and not local:
+            raise ParameterError("give region= or local=False, not both (local=False is region=WholeCube())")
+        for name, value in (("region", region), ("pending", pending)):
+            if value is not None and not callable(getattr(value, "choose" if name == "region" else "condition", None)):
+                raise ParameterError(f"{name}={value!r} is not a {name} strategy (see pfnopt.samplers.{'trust_region' if name == 'region' else 'pending'})")
+        self.region = region if region is not None else (TrustRegion() if local else WholeCube())
+        self.pending = pending if pending is not None else KrigingBeliever()
+        self._optimizer = optimizer if optimizer is not None else options
+        self.local = not isinstance(self.region, WholeCube)
+        if mo_acquisition not in MO_ACQUISITIONS:
+            raise ParameterError(f"unknown mo_acquisition {mo_acquisition!r}; allowed: {', '.join(MO_ACQUISITIONS)}")
+        if isinstance(n_mc, bool) or not isinstance(n_mc, int) or n_mc < 1:
+            raise ParameterError(f"n_mc must be a positive integer (Monte Carlo draws of EHVI), got {n_mc!r}")
+        self.mo_acquisition, self.n_mc = mo_acquisition, n_mc
         self.trend = trend
         self._startup = SobolSampler(seed)
         self._pfn = None
+        self._d_max: int | None = None
 
     @property
     def pfn(self):
@@ -151,9 +167,36 @@ class PFNSampler(BaseSampler):
             self._pfn = load_pfn(self.checkpoint, device=self.device)
         return self._pfn
 
+    @property
+    def optimizer(self) -> Any:
+        """The acquisition optimiser's settings (:class:`~pfnopt.acquisition.optimize.AcqOptions`)."""
+        if self._optimizer is None:
+            from pfnopt.acquisition.optimize import AcqOptions
+
+            self._optimizer = AcqOptions(avoid_radius=FAILED_RADIUS)
+        return self._optimizer
+
+    @property
+    def options(self) -> Any:  # the older name
+        return self.optimizer
+
+    @property
+    def d_max(self) -> int:
+        """The checkpoint's input limit, read from its ``config.json`` (no torch, no weights) until the model
+        is loaded."""
+        if self._pfn is not None:
+            return self._pfn.d_max
+        if self._d_max is None:
+            folder = Path(self.checkpoint) if self.checkpoint else Path(__file__).resolve().parents[1] / _DEFAULT
+            try:
+                self._d_max = int(json.loads((folder / "config.json").read_text())["model"]["d_max"])
+            except (OSError, ValueError, KeyError, TypeError):
+                return self.pfn.d_max  # unreadable here: the real load raises the checkpoint's own error
+        return self._d_max
+
     def _model_space(self, space: SearchSpace) -> SearchSpace:
         """One-hot categoricals unless that exceeds the PFN's input limit; then ordinal."""
-        d_max = self.pfn.d_max
+        d_max = self.d_max
         if space.dim <= d_max:
             return space
         ordinal = SearchSpace(dict(space), encoding="ordinal")
@@ -166,70 +209,112 @@ class PFNSampler(BaseSampler):
             "use a smaller space or a sampler without this limit (sobol, optuna-tpe)"
         )
 
-    def sample(self, study: "Study", trial: FrozenTrial, space: SearchSpace) -> dict[str, Any]:
+    def sample(self, study: StudyView, trial: FrozenTrial, space: SearchSpace) -> dict[str, Any]:
+        n_objectives = len(study.directions)
+        if n_objectives > 1:
+            self._multi_kind(n_objectives)  # refuse an impossible combination before the start-up points
         n_startup = self.n_startup or default_n_startup(len(space))
         if len(space) == 0:
             return {}
-        if len(space) == 1 and space.dim == 1 and not len(study.get_trials()):
-            return self._startup.sample(study, trial, space)
+        # neither the space check nor the start-up test needs torch or the weights: a space the PFN cannot
+        # take is refused at the first trial, and start-up points cost what a Sobol point costs
         model_space = self._model_space(space)
         obs = collect(study, model_space, exclude_number=trial.number)
-        if obs.n < n_startup or len(space) == 1 and obs.n < 2:
+        if in_startup(obs.n, n_startup):
             return self._startup.sample(study, trial, space)
+        if n_objectives > 1:
+            return self._suggest_multi(obs, model_space, trial.number, n_startup, n_objectives)
         return self._suggest(obs, model_space, trial.number, n_startup)
 
+    def _multi_kind(self, k: int) -> str:
+        kind = self.mo_acquisition if self.mo_acquisition != "auto" else ("ehvi" if k == 2 else "parego")
+        if kind == "ehvi" and k != 2:
+            raise NotSupportedError(f"mo_acquisition='ehvi' handles 2 objectives, the study has {k}; use 'parego'")
+        if kind == "ehvi" and self.method != "cei":
+            raise NotSupportedError(
+                f"mo_acquisition='ehvi' weighs by the probability of feasibility (constraints='cei'); "
+                f"constraints={self.method!r} needs mo_acquisition='parego'"
+            )
+        return kind
+
+    def _suggest_multi(self, obs: Observations, space: SearchSpace, number: int, n_startup: int,
+                       k: int) -> dict[str, Any]:
+        """Several objectives: ParEGO (a scalarised column, then the single-objective rule) or EHVI."""
+        import dataclasses
+
+        from pfnopt.acquisition import multiobjective as mo
+
+        if self._multi_kind(k) == "parego":
+            weights = mo.simplex_weights(k, np.random.default_rng(None if self.seed is None else [self.seed, number, 1]))
+            self.record(parego_weights=[float(w) for w in weights])
+            return self._suggest(dataclasses.replace(obs, y=mo.parego_scalarise(obs.Y, weights)), space, number,
+                                 n_startup)
+        from pfnopt.acquisition.analytic import LogPoF
+        from pfnopt.acquisition.optimize import optimize_acquisition
+
+        feasible = obs.feasible
+        lo, span = mo.objective_bounds(obs.Y)
+        on_front = np.flatnonzero(feasible)[mo.pareto_mask(obs.Y[feasible])] if feasible.any() else np.zeros(0, int)
+        region = WholeCube().choose(obs, space, 0, n_startup)  # a front has no single incumbent to zoom on
+        Y = np.concatenate([obs.Y, obs.C], axis=1)
+        ctx = self.pending.condition(self.pfn, self._frame(region), obs.X, Y, obs.X_running, self.trend)
+        if obs.m and not feasible.any():  # find the feasible region first
+            acq = LogPoF(ctx.posterior_unchecked, obs.m, start=k)
+        else:
+            acq = mo.LogEHVI(ctx.posterior_unchecked, mo.normalise(obs.Y[on_front], lo, span), lo, span,
+                             n_constraints=obs.m, n_samples=self.n_mc, seed=0 if self.seed is None else self.seed)
+        centres = obs.X[on_front] if len(on_front) else obs.X[ranking(obs)[:5]]
+        result = optimize_acquisition(
+            acq, space, X_observed=obs.X, centres=centres, X_avoid=obs.X_failed, options=self.optimizer,
+            rng=np.random.default_rng(None if self.seed is None else [self.seed, number]), device=self.device,
+        )
+        self.record(acq_value=result.value, front_size=int(len(on_front)))
+        return space.decode(result.x[None, :])[0]
+
     def _suggest(self, obs: Observations, space: SearchSpace, number: int, n_startup: int) -> dict[str, Any]:
-        import torch
+        """Condition, build the acquisition, optimise, decode (the module docstring's steps 3-6)."""
+        from pfnopt.acquisition.analytic import build_acquisition
+        from pfnopt.acquisition.optimize import optimize_acquisition
 
-        from pfnopt.acquisition import constrained
-        from pfnopt.acquisition.optimize import AcqOptions, optimize_acquisition
+        Y, best, m = self._targets(obs, n_startup)
+        order = ranking(obs)  # best feasible first, then the least violating
+        region = self.region.choose(obs, space, int(order[0]), n_startup)
+        frame = self._frame(region)
+        inside, running = region.frame.contains(obs.X), obs.X_running[region.frame.contains(obs.X_running)]
+        ctx = self.pending.condition(self.pfn, frame, obs.X[inside], Y[inside], running, self.trend)
+        acq = build_acquisition(ctx.posterior_unchecked, self.method, m, best, self.acquisition, self.beta,
+                                self.threshold)
+        result = optimize_acquisition(
+            acq, space, X_observed=obs.X, centres=obs.X[order[:5]], X_avoid=obs.X_failed, options=self.optimizer,
+            rng=np.random.default_rng(None if self.seed is None else [self.seed, number]), device=self.device,
+            bounds=None if region.search is None else (region.search.lo, region.search.hi),
+        )
+        self._record(result, ctx, m, region)
+        return space.decode(result.x[None, :])[0]
 
-        rng = np.random.default_rng(None if self.seed is None else [self.seed, number])
-        m = obs.m if self.method != "penalty" else 0
+    def _targets(self, obs: Observations, n_startup: int) -> tuple[np.ndarray, float | None, int]:
+        """``(Y, best, m)``: the modelled columns (``n x (1 + m)``), the incumbent in minimisation form (None
+        while nothing is feasible) and the number of constraint columns the acquisition reads."""
         if self.method == "penalty" and obs.m:
             pen, rho = penalised(obs.y, obs.C, penalty_growth(obs, n_startup))
             self.record(penalty_rho=rho)
-            Y = pen[:, None]
             best = float(pen[obs.feasible].min()) if obs.feasible.any() else float(pen.min())
-        else:
-            Y = np.concatenate([obs.y[:, None], obs.C], axis=1) if obs.m else obs.y[:, None]
-            best = obs.best_feasible() if obs.m else float(obs.y.min())
-        dtype = torch.float32
-        order = ranking(obs)  # best feasible first, then the least violating
-        box = self._box(obs, space, order[0], n_startup)
-        # the context is read from `view` (the box widened by 10%, else the whole cube), in its coordinates
-        view = box.expanded(0.1, space.categorical_columns()) if box else Box(np.zeros(space.dim), np.ones(space.dim))
-        inside = view.contains(obs.X)
-        ctx = self.pfn.condition(view.to_local(obs.X[inside]), Y[inside], trend=self.trend)
-        running = obs.X_running[view.contains(obs.X_running)]
-        if len(running):
-            believed = ctx.posterior(torch.as_tensor(view.to_local(running), dtype=dtype)).mean
-            ctx = self.pfn.condition(view.to_local(np.concatenate([obs.X[inside], running])),
-                                     np.concatenate([Y[inside], believed.detach().cpu().double().numpy()]),
-                                     trend=self.trend)
-        lo, span = (torch.as_tensor(v, dtype=dtype, device=self.device) for v in (view.lo, view.span))
+            return pen[:, None], best, 0
+        if obs.m:
+            return np.concatenate([obs.y[:, None], obs.C], axis=1), obs.best_feasible(), obs.m
+        return obs.y[:, None], float(obs.y.min()), 0
 
-        def score_fn(U: torch.Tensor) -> torch.Tensor:
-            post = ctx.posterior(((U - lo) / span).clamp(0.0, 1.0))
-            return constrained.score(post, self.method, m, best, self.acquisition, self.beta, self.threshold)
+    @staticmethod
+    def _frame(region: Region):
+        from pfnopt.surrogate.pfn import Frame
 
-        result = optimize_acquisition(
-            score_fn, space, X_observed=obs.X, centres=obs.X[order[:5]], X_avoid=obs.X_failed,
-            options=self.options or AcqOptions(), rng=rng, dtype=dtype, device=self.device,
-            bounds=(box.lo, box.hi) if box else None,
-        )
+        return Frame(region.frame.lo, region.frame.hi)
+
+    def _record(self, result: Any, ctx: Any, m: int, region: Region) -> None:
         diag: dict[str, Any] = {"acq_value": result.value}
+        if region.half_width is not None:
+            diag["box_half_width"] = region.half_width
         if m:
-            with torch.no_grad():
-                post = ctx.posterior(torch.as_tensor(view.to_local(result.x[None, :]), dtype=dtype))
-                diag["prob_feasible"] = float(post.cdf(0.0)[0, 1 : 1 + m].prod())
+            post = ctx.posterior(result.x[None, :])
+            diag["prob_feasible"] = float(post.cdf(0.0)[0, 1 : 1 + m].prod())
         self.record(**diag)
-        return space.decode(result.x[None, :])[0]
-
-    def _box(self, obs: Observations, space: SearchSpace, centre: int, n_startup: int) -> Box | None:
-        """The local box around the incumbent (best feasible, else least violating), or None (``local=False``)."""
-        if not self.local:
-            return None
-        half = half_width(stalled_trials(obs, n_startup), space.dim)
-        self.record(box_half_width=half)
-        return local_box(obs.X, obs.X[centre], half, space.categorical_columns(), max(5, space.dim + 1))

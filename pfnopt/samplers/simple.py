@@ -9,16 +9,14 @@ several processes on one study draw distinct, reproducible points.
 from __future__ import annotations
 
 import zlib
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from pfnopt.records import FrozenTrial
 from pfnopt.samplers.base import BaseSampler
 from pfnopt.space import SearchSpace
-
-if TYPE_CHECKING:  # pragma: no cover
-    from pfnopt.study import Study
+from pfnopt.study_view import StudyView
 
 
 def _rng(seed: int | None, number: int, space: SearchSpace) -> np.random.Generator:
@@ -32,7 +30,7 @@ def _rng(seed: int | None, number: int, space: SearchSpace) -> np.random.Generat
 class RandomSampler(BaseSampler):
     """Independent uniform samples on the unit cube (log parameters uniform on the log scale)."""
 
-    def sample(self, study: "Study", trial: FrozenTrial, space: SearchSpace) -> dict[str, Any]:
+    def sample(self, study: StudyView, trial: FrozenTrial, space: SearchSpace) -> dict[str, Any]:
         ordinal = SearchSpace(dict(space), encoding="ordinal")
         u = _rng(self.seed, trial.number, space).random(ordinal.dim)
         return ordinal.decode(u[None, :])[0]
@@ -45,7 +43,7 @@ class SobolSampler(BaseSampler):
     uniform draw, since a one-dimensional Sobol sequence per name would correlate parameters.
     """
 
-    def sample(self, study: "Study", trial: FrozenTrial, space: SearchSpace) -> dict[str, Any]:
+    def sample(self, study: StudyView, trial: FrozenTrial, space: SearchSpace) -> dict[str, Any]:
         ordinal = SearchSpace(dict(space), encoding="ordinal")
         if ordinal.dim <= 1:
             u = _rng(self.seed, trial.number, space).random(ordinal.dim)
@@ -54,10 +52,8 @@ class SobolSampler(BaseSampler):
 
 
 def sobol_points(dim: int, start: int, n: int, seed: int | None) -> np.ndarray:
-    """Points ``start .. start+n-1`` of a scrambled Sobol sequence in ``[0, 1]^dim`` (``n x dim``)."""
-    from scipy.stats import qmc
+    """Points ``start .. start+n-1`` of a scrambled Sobol sequence in ``[0, 1]^dim`` (``n x dim``): scipy's
+    ``qmc.Sobol`` numbers, computed by :mod:`pfnopt.qmc` without importing ``scipy.stats``."""
+    from pfnopt.qmc import sobol
 
-    engine = qmc.Sobol(d=dim, scramble=True, rng=np.random.default_rng(seed))
-    if start:
-        engine.fast_forward(start)
-    return engine.random(n)
+    return sobol(dim, start, n, seed)

@@ -124,3 +124,53 @@ def local_box(X: np.ndarray, centre: np.ndarray, half: float, free: np.ndarray, 
         dist = np.abs(X - centre)[:, boxed].max(axis=1) if boxed.any() else np.zeros(len(X))
         box = make(max(half, float(np.sort(dist)[min(min_points, len(X)) - 1])))
     return box
+
+
+# --- the region strategies the PFN sampler is built with ------------------------------------------------------
+@dataclass(frozen=True)
+class Region:
+    """Where one suggestion looks: candidates inside ``search`` (None: the whole cube), the context read in
+    ``frame`` (in its coordinates)."""
+
+    search: Box | None
+    frame: Box
+    half_width: float | None = None
+
+
+@dataclass(frozen=True)
+class TrustRegion:
+    """The local box of this module's docstring, as a strategy object (``PFNSampler(region=TrustRegion(...))``).
+
+    Args:
+        h0, h_min: the largest half-width and the one below which the box opens again.
+        context_pad: the context is read from the search box widened by this fraction of its span on each
+            side; None reads it from the whole cube.
+        min_points, min_points_per_dim: the box grows until it holds ``max(min_points, per_dim * d + 1)``
+            trials.
+    """
+
+    h0: float = H0
+    h_min: float = H_MIN
+    context_pad: float | None = 0.1
+    min_points: int = 5
+    min_points_per_dim: int = 1
+
+    def choose(self, obs: Observations, space, centre: int, n_startup: int) -> Region:
+        """The region around trial ``centre`` (the incumbent's row of ``obs``)."""
+        half = half_width(stalled_trials(obs, n_startup), space.dim, self.h0, self.h_min)
+        free = space.categorical_columns()
+        need = max(self.min_points, self.min_points_per_dim * space.dim + 1)
+        box = local_box(obs.X, obs.X[centre], half, free, need)
+        if self.context_pad is None:
+            frame = Box(np.zeros(space.dim), np.ones(space.dim))
+        else:
+            frame = box.expanded(self.context_pad, free)
+        return Region(box, frame, half)
+
+
+@dataclass(frozen=True)
+class WholeCube:
+    """No local box: condition on every trial, search the whole cube (``PFNSampler(local=False)``)."""
+
+    def choose(self, obs: Observations, space, centre: int, n_startup: int) -> Region:
+        return Region(None, Box(np.zeros(space.dim), np.ones(space.dim)))

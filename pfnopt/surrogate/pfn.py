@@ -130,13 +130,40 @@ def space_filling_subset(x: Tensor, k: int, start: Tensor | None = None) -> Tens
     return torch.tensor(new[:k], dtype=torch.long)
 
 
+class Frame:
+    """A box ``[lo, hi]`` (``d`` each) of the unit cube in which a context is read: points are mapped to the
+    box's own unit cube, ``(x - lo) / (hi - lo)``, clipped to its faces. The identity frame is the whole cube."""
+
+    def __init__(self, lo: np.ndarray, hi: np.ndarray):
+        self.lo, self.hi = np.asarray(lo, dtype=np.float64), np.asarray(hi, dtype=np.float64)
+        self.span = np.maximum(self.hi - self.lo, 1e-12)
+        self._torch: dict = {}
+
+    def to_local(self, X: np.ndarray) -> np.ndarray:
+        """``n x d`` global unit-cube points (numpy) -> box coordinates in ``[0, 1]``."""
+        return np.clip((X - self.lo) / self.span, 0.0, 1.0)
+
+    def to_local_t(self, X: Tensor) -> Tensor:
+        """The same for a ``... x d`` tensor, in its dtype and on its device (differentiable)."""
+        key = (X.device, X.dtype)
+        if key not in self._torch:
+            self._torch[key] = tuple(torch.as_tensor(v, dtype=X.dtype, device=X.device) for v in (self.lo, self.span))
+        lo, span = self._torch[key]
+        return ((X - lo) / span).clamp(0.0, 1.0)
+
+
 class Context:
     """An encoded context: score candidates with ``posterior``; create with ``PFN.condition``.
+
+    The context knows its frame (``PFN.condition(..., frame=Frame(lo, hi))``): ``posterior`` takes points of
+    the global unit cube and maps them into it. ``posterior`` validates its input; ``posterior_unchecked``
+    is the fast path for code that built the candidates itself (an acquisition optimiser), with no check.
 
     Attributes:
         n: context points actually used (``<= n_max``); ``indices`` the rows of ``X_ctx`` they are.
         m: outputs; ``d``: inputs.
         loc, scale: ``m`` per-output normalisation (user units).
+        frame: the :class:`Frame` the context was read in, or None (the whole cube).
     """
 
     def __init__(
@@ -150,8 +177,10 @@ class Context:
         user_borders: Tensor | None = None,
         members: tuple[Tensor, Tensor] | None = None,
         trend: LinearTrend | None = None,
+        frame: Frame | None = None,
     ):
         self.pfn = pfn
+        self.frame = frame
         self.trend = trend  # the plane taken out of the context's outputs, or None
         self.members = members  # (perms, flips) of a symmetry ensemble (pfnopt.surrogate.symmetry), or None
         self.cache = cache
@@ -166,7 +195,7 @@ class Context:
 
         Args:
             X_new: ``... x q x d`` in the unit cube (numpy or torch; torch with ``requires_grad`` gives a
-                differentiable posterior).
+                differentiable posterior), mapped into the context's frame when it has one.
             chunk_size: candidates per forward pass (memory bound, results do not depend on it).
         Returns:
             ``Posterior`` with ``batch_shape`` ``... x q x m``; statistics come back as the kind/dtype of X_new.
@@ -178,6 +207,18 @@ class Context:
             )
         _check_finite(x, "X_new")
         _check_unit_cube(x, "X_new")
+        if self.frame is not None:
+            x = self.frame.to_local_t(x)
+        return self._posterior_local(x, kind, dtype, chunk_size)
+
+    def posterior_unchecked(self, X: Tensor, chunk_size: int = 4096) -> Posterior:
+        """``posterior`` without validation, for a floating ``... x q x d`` tensor of global unit-cube points."""
+        if self.frame is not None:
+            X = self.frame.to_local_t(X)
+        return self._posterior_local(X, "torch", X.dtype, chunk_size)
+
+    def _posterior_local(self, x: Tensor, kind: str, dtype: Any, chunk_size: int) -> Posterior:
+        """The posterior at ``x`` (``... x q x d``, already in the frame's coordinates)."""
         batch = x.shape[:-1]
         model = self.pfn.model
         xf = x.reshape(-1, self.d).to(device=self.pfn.device, dtype=torch.float32)
@@ -264,11 +305,13 @@ class PFN:
     def condition(
         self, X_ctx, Y_ctx, best_column: int = 0, y_transform: str | None = None, ensemble: int | None = None,
         trend: str | None = None,
+        frame: Frame | None = None,
     ) -> Context:
         """Encode the context once (no gradient) for repeated ``Context.posterior`` calls.
 
         Args:
-            X_ctx: ``n x d`` in ``[0, 1]^d`` (``1 <= d <= d_max``, ``n >= 1``).
+            X_ctx: ``n x d`` in ``[0, 1]^d`` (``1 <= d <= d_max``, ``n >= 1``), mapped into ``frame`` when given
+                (points outside it are clipped to its faces).
             Y_ctx: ``n x m`` in user units (``n`` for one output).
             best_column: the output whose best values are kept when ``n > n_max`` (see the module doc).
             y_transform: ``"standardize"`` (context mean and standard deviation, the model's own contract) or
@@ -281,6 +324,8 @@ class PFN:
             trend: ``"none"`` or ``"linear"``: a least-squares plane per output is subtracted before the model sees
                 the values and added back to the posterior (:mod:`pfnopt.surrogate.trend`; only with at least
                 ``2 (d + 1)`` context points). Default ``self.trend``.
+            frame: read the context in this box of the unit cube (its coordinates are what the model sees, and
+                ``Context.posterior`` maps candidates the same way). Default: the whole cube.
         """
         y_transform = self.y_transform if y_transform is None else y_transform
         trend = self.trend if trend is None else trend
@@ -313,6 +358,10 @@ class PFN:
         _check_finite(x, "X_ctx")
         _check_finite(y, "Y_ctx")
         _check_unit_cube(x, "X_ctx")
+        if frame is not None:
+            if frame.lo.shape != (x.shape[1],):
+                raise InputShapeError(f"frame has {frame.lo.shape} bounds; expected ({x.shape[1]},) like X_ctx")
+            x = torch.from_numpy(frame.to_local(x.double().cpu().numpy())).to(x.dtype)
         x, y = x.detach(), y.detach()
         idx = self._select_context(x, y, best_column)
         x, y = x[idx], y[idx]
@@ -348,7 +397,7 @@ class PFN:
             yn = yn.repeat(ensemble, 1)  # k*m x n, member-major like xf
         with torch.no_grad():
             cache = self.model.encode_context(xf, yn, torch.tensor([d], device=self.device))
-        return Context(self, cache, loc.squeeze(-1), scale.squeeze(-1), d, idx, user_borders, members, plane)
+        return Context(self, cache, loc.squeeze(-1), scale.squeeze(-1), d, idx, user_borders, members, plane, frame)
 
     def posterior(
         self, X_ctx, Y_ctx, X_new, best_column: int = 0, y_transform: str | None = None, ensemble: int | None = None,

@@ -23,13 +23,15 @@ import math
 import torch
 from torch import Tensor
 
+from pfnopt.surrogate.errors import InputValueError
+
 
 def input_symmetries(d: int, k: int, seed: int = 0) -> tuple[Tensor, Tensor]:
     """``k`` transforms of ``d`` inputs: ``perms`` (``k x d`` long, column orders) and ``flips`` (``k x d``
     bool, reflected columns). Member 0 is the identity; the others are drawn with a fixed ``seed`` so that
     the same call always gives the same ensemble."""
     if k < 1:
-        raise ValueError(f"an ensemble needs k >= 1 members, got {k}")
+        raise InputValueError(f"an ensemble needs k >= 1 members, got {k}")
     g = torch.Generator().manual_seed(seed)
     perms = torch.stack([torch.arange(d)] + [torch.randperm(d, generator=g) for _ in range(k - 1)])
     flips = torch.rand((k, d), generator=g) < 0.5

@@ -112,7 +112,7 @@ class TrainConfig:
     threads: int = 1  # torch CPU threads
     exact_targets: bool = False  # cross-entropy against the exact predictive where the prior has one
     val_prior: dict | None = None  # prior of the validation set (None: the v1 GP prior, as before v2)
-    init_from: str | None = None  # warm start: a checkpoint dir, or "default" (the packaged one)
+    init_from: str | None = None  # warm start: a checkpoint dir, or the name of a packaged one ("v1", "default")
     refine_pieces: tuple[int, int] = (1, 1)  # warm start: pieces per interior bucket, |mid| <= 1.5 / beyond
 
     def to_dict(self) -> dict:
@@ -154,7 +154,7 @@ PRESETS: dict[str, TrainConfig] = {
         checkpoint_every=10,
         eval_every=25,
     ),
-    # Prior v2 on the small architecture, warm-started from the v1 default with each bucket split in two (in
+    # Prior v2 on the small architecture, warm-started from v1 (checkpoints/v1) with each bucket split in two (in
     # four beyond |y| = 1.5, where a minimisation's incumbent lives): 592 buckets. Exact targets; no curriculum
     # (the warm start has seen every context size); validated on the v2 prior.
     "small-v2": TrainConfig(
@@ -170,7 +170,7 @@ PRESETS: dict[str, TrainConfig] = {
         eval_every=1000,
         exact_targets=True,
         val_prior=PRIOR_V2,
-        init_from="default",
+        init_from="v1",
         refine_pieces=(2, 4),
     ),
     # For a GPU: ~1M parameters and 16x the data per step; too slow for the CPU target, shipped as `base`.
@@ -275,7 +275,8 @@ def warm_start(model: PFNTransformer, cfg: TrainConfig, device) -> None:
     head is refined by ``cfg.refine_pieces`` so that the warm-started model predicts exactly what it did."""
     from pfnopt.surrogate.pfn import DEFAULT_CHECKPOINT
 
-    src = DEFAULT_CHECKPOINT if cfg.init_from == "default" else Path(cfg.init_from)
+    packaged = DEFAULT_CHECKPOINT.parent / cfg.init_from
+    src = packaged if "/" not in cfg.init_from and packaged.is_dir() else Path(cfg.init_from)
     old, _ = load_checkpoint(src, device)
     same = {k: v for k, v in old.cfg.to_dict().items() if k != "n_buckets"}
     mine = {k: v for k, v in cfg.model.to_dict().items() if k != "n_buckets"}

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import pfnopt
-from pfnopt.exceptions import MissingDependencyError, ParameterError
+from pfnopt.exceptions import MissingDependencyError, NotSupportedError, ParameterError
 from pfnopt.records import TrialState
 from pfnopt.samplers import get_sampler
 from pfnopt.space import Categorical, Float, Int, SearchSpace
@@ -231,7 +231,7 @@ def test_registry_and_arguments():
         with pytest.raises(ParameterError):
             GPSampler(**bad)
     study = pfnopt.create_study(directions=["minimize", "minimize"], sampler=GPSampler(n_startup=0))
-    with pytest.raises(ParameterError, match="single-objective"):
+    with pytest.raises(NotSupportedError, match="optimises one objective.*has 2"):
         study.ask({"x": Float(0.0, 1.0)})
 
 

@@ -191,3 +191,27 @@ def test_power_transform_posterior_is_consistent(pfn):
     assert (lo < med).all() and (med < hi).all()
     with pytest.raises(InputValueError, match="y_transform"):
         pfn.posterior(x, y, xn, y_transform="box-cox")
+
+
+def test_context_in_a_frame_takes_global_points_and_the_fast_path_agrees(device):
+    from pfnopt.surrogate.pfn import Frame
+
+    pfn = load_pfn(device=device)
+    rng = np.random.default_rng(4)
+    lo, hi = np.array([0.2, 0.4]), np.array([0.6, 0.9])
+    X = lo + (hi - lo) * rng.random((12, 2))  # global points inside the frame
+    Y = np.sin(5 * X[:, :1]) + X[:, 1:]
+    frame = Frame(lo, hi)
+    framed = pfn.condition(X, Y, frame=frame)
+    local = pfn.condition(frame.to_local(X), Y)
+    Xn = lo + (hi - lo) * rng.random((5, 2))
+    a = framed.posterior(Xn).mean
+    b = local.posterior(frame.to_local(Xn)).mean
+    assert np.allclose(a, b, atol=1e-5)
+    fast = framed.posterior_unchecked(torch.as_tensor(Xn, dtype=torch.float32, device=device)).mean
+    checked = framed.posterior(torch.as_tensor(Xn, dtype=torch.float32, device=device)).mean
+    assert torch.equal(fast, checked)
+    with pytest.raises(InputValueError, match="unit cube"):
+        framed.posterior(np.array([[1.5, 0.5]]))  # the public entry still validates
+    with pytest.raises(InputShapeError, match="frame"):
+        pfn.condition(X, Y, frame=Frame(np.zeros(3), np.ones(3)))

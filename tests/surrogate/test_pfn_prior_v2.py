@@ -219,11 +219,13 @@ def test_exact_target_training_runs_and_warm_start_with_a_refined_head_is_exact(
         warm_start(PFNTransformer(other), replace(warm, model=other), "cpu")
 
 
-def test_small_v2_preset_warm_starts_from_the_shipped_default_exactly():
+def test_small_v2_preset_warm_starts_from_the_packaged_v1_exactly():
+    from pfnopt.surrogate.pfn import DEFAULT_CHECKPOINT
+
     cfg = preset("small-v2")
     model = PFNTransformer(cfg.model)
     warm_start(model, cfg, "cpu")
-    old, _ = load_checkpoint(__import__("pfnopt.surrogate.pfn", fromlist=["x"]).DEFAULT_CHECKPOINT)
+    old, _ = load_checkpoint(DEFAULT_CHECKPOINT.parent / "v1")
     x, y_ctx, _, d, _, _ = exact_batch(GPPrior(), 3, 20, 7, 20, _gen(12), "cpu")
     with torch.no_grad():
         torch.testing.assert_close(
