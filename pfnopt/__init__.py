@@ -45,12 +45,10 @@ __version__ = "0.1.0"
 _LAZY = ("artifacts", "importance", "integrations", "terminator", "visualization")
 
 
-def __getattr__(name: str):
-    if name in _LAZY:
-        import importlib
+def _lazy_module(name: str):
+    import importlib
 
-        return importlib.import_module(f"pfnopt.{name}")
-    raise AttributeError(f"module 'pfnopt' has no attribute {name!r}")
+    return importlib.import_module(f"pfnopt.{name}")
 
 __all__ = [
     "Categorical",
@@ -92,6 +90,8 @@ __all__ = [
 
 def __getattr__(name: str):
     # lazily, so that `import pfnopt` does not import Dask
+    if name in _LAZY:
+        return _lazy_module(name)
     if name == "DaskExecutor":
         from pfnopt.distributed.executor import DaskExecutor
 
