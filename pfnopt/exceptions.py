@@ -91,5 +91,5 @@ UpdateFinishedTrialError = TrialFinishedError
 StorageInternalError = StorageError
 
 
-class ExperimentalWarning(Warning):
+class ExperimentalWarning(PfnoptError, Warning):
     """Optuna's warning class for experimental features (pfnopt raises none; programs filter it)."""
