@@ -14,7 +14,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet -e '.[dev,postgres,optuna,automl,viz,server,dask]'
+	$(PY) -m pip install --quiet -e '.[dev,postgres,optuna,automl,viz,server,dask,bench]'
 	touch $@
 
 demo: setup

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 import threading
 import time
@@ -9,46 +10,42 @@ import traceback
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
-from pfnopt.exceptions import InvalidValueError, ParameterError, TrialPruned
+from pfnopt.exceptions import InvalidValueError, ParameterError, TrialFinishedError, TrialPruned
 from pfnopt.records import FrozenTrial, TrialState
+from pfnopt.storage._util import json_safe
 
 if TYPE_CHECKING:  # pragma: no cover
     from pfnopt.study import ObjectiveFn, Study
     from pfnopt.trial import Trial
 
-
-class _Heartbeat:
-    """Beats for one trial every ``interval`` seconds on a daemon thread until stopped."""
-
-    def __init__(self, study: "Study", trial_id: int, interval: float):
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, args=(study, trial_id, interval), daemon=True)
-        self._thread.start()
-
-    def _run(self, study: "Study", trial_id: int, interval: float) -> None:
-        while not self._stop.wait(interval):
-            try:
-                study._storage.record_heartbeat(trial_id)
-            except Exception:  # a missed beat must never kill the trial; the next one retries
-                pass
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join()
+logger = logging.getLogger("pfnopt")
 
 
 def run_one_trial(
     study: "Study", objective: "ObjectiveFn", catch: tuple[type[BaseException], ...]
 ) -> FrozenTrial:
-    """Ask, run the objective, tell. Re-raises an uncaught objective exception after storing FAIL."""
+    """Ask, run the objective, tell. Re-raises an uncaught objective exception after storing FAIL.
+
+    The trial's heartbeat (started by ``ask`` when the study has ``heartbeat_interval``) is stopped
+    on every way out. A trial failed as stale by another worker while it ran (its heartbeats did
+    not get through, e.g. a database outage longer than the grace period) is not told twice: the
+    loop logs it and goes on; its retry runs the same parameters again (at-least-once execution).
+    A KeyboardInterrupt or SystemExit from the objective stores FAIL before it propagates.
+    """
     return evaluate_trial(study, study.ask(), objective, catch)
 
 
 def evaluate_trial(
     study: "Study", trial: "Trial", objective: "ObjectiveFn", catch: tuple[type[BaseException], ...]
 ) -> FrozenTrial:
-    """Run the objective on an asked ``trial`` with heartbeats and tell (pfnopt.distributed reuses it)."""
-    beat = _Heartbeat(study, trial._trial_id, study.heartbeat_interval) if study.heartbeat_interval else None
+    """Run the objective on an asked ``trial`` and tell (``pfnopt.distributed`` reuses it on its workers).
+
+    A trial asked in another process (a Dask task's) gets a heartbeat of this process while it runs."""
+    if study.heartbeat_interval is not None:
+        with study._beats_lock:
+            beating = trial._trial_id in study._beats
+        if not beating:
+            study._start_heartbeat(trial._trial_id)
     try:
         try:
             result = objective(trial)
@@ -60,8 +57,16 @@ def evaluate_trial(
             if isinstance(e, catch):
                 return frozen
             raise
+        except BaseException as e:  # KeyboardInterrupt, SystemExit: leave no RUNNING trial behind
+            _tell_with_reason(study, trial, TrialState.FAIL, f"interrupted: {type(e).__name__}: {e}")
+            raise
         try:
             return study.tell(trial, result)
+        except TrialFinishedError:
+            frozen = study._storage.get_trial(trial._trial_id)
+            logger.warning("trial %d of study %r was finished (%s) by another worker while it ran; its result "
+                           "is dropped", trial.number, study.study_name, frozen.state.name)
+            return frozen
         except (InvalidValueError, ParameterError) as e:
             # a malformed return value: the trial fails with the reason, like any objective error
             frozen = _tell_with_reason(study, trial, TrialState.FAIL, str(e))
@@ -69,8 +74,7 @@ def evaluate_trial(
                 return frozen
             raise
     finally:
-        if beat is not None:
-            beat.stop()
+        study._stop_heartbeat(trial._trial_id)
 
 
 def _tell_with_reason(study: "Study", trial: "Trial", state: TrialState, reason: str) -> FrozenTrial:
@@ -78,10 +82,13 @@ def _tell_with_reason(study: "Study", trial: "Trial", state: TrialState, reason:
     if frozen.state.is_finished():  # the objective told it itself
         return frozen
     attrs: dict[str, Any] = {"fail_reason": reason, "sampler_seconds": trial.sampler_seconds}
-    attrs.update({f"sampler:{k}": v for k, v in trial.diagnostics.items()})
+    attrs.update({f"sampler:{k}": json_safe(v) for k, v in trial.diagnostics.items()})
     if trial._constraint_names is not None:
         attrs["constraint_names"] = list(trial._constraint_names)
-    return study._storage.finish_trial(trial._trial_id, state, None, trial.constraints, attrs)
+    try:
+        return study._storage.finish_trial(trial._trial_id, state, None, trial.constraints, attrs)
+    except TrialFinishedError:  # failed as stale by another worker meanwhile
+        return study._storage.get_trial(trial._trial_id)
 
 
 def run_optimize(

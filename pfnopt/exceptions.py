@@ -84,6 +84,18 @@ def missing_extra(package: str, extra: str) -> MissingDependencyError:
     )
 
 
+class TransientStorageError(StorageError):
+    """A storage call failed for a reason that may pass (connection lost, server restarting,
+    serialization failure, deadlock) and kept failing through the bounded retries.
+
+    ``commit_unknown`` is True when the connection broke while committing, so the write may or
+    may not have happened."""
+
+    def __init__(self, message: str, commit_unknown: bool = False):
+        super().__init__(message)
+        self.commit_unknown = commit_unknown
+
+
 # Optuna's names for the same errors, so ``except optuna.exceptions.X`` ports with the import.
 OptunaError = PfnoptError
 DuplicatedStudyError = DuplicateStudyError

@@ -12,14 +12,17 @@ from __future__ import annotations
 import datetime as _dt
 import logging
 import math
+import threading
 import time
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
+from pfnopt._heartbeat import Heartbeat, check_heartbeat_settings
 from pfnopt.exceptions import (
     DuplicateStudyError,
     InvalidValueError,
     NoFeasibleTrialError,
     ParameterError,
+    TrialFinishedError,
     TrialNotFoundError,
     UsageError,
 )
@@ -27,7 +30,9 @@ from pfnopt.pruners import BasePruner, get_pruner
 from pfnopt.records import FrozenTrial, StudyDirection, StudyInfo, TrialState
 from pfnopt.samplers import BaseSampler, get_sampler
 from pfnopt.space import Distribution, SearchSpace, as_space
+from pfnopt.space.names import check_name
 from pfnopt.storage import BaseStorage, get_storage
+from pfnopt.storage._util import json_safe
 from pfnopt.trial import Trial, check_constraints, check_values, ensure_running
 
 logger = logging.getLogger("pfnopt")
@@ -40,10 +45,13 @@ class Study:
     :func:`load_study`.
 
     Args:
-        heartbeat_interval: seconds between heartbeats of trials run by ``optimize``; with it set,
-            a RUNNING trial whose heartbeat is older than ``grace_period`` (default twice the
-            interval) is failed by the next ``ask``, and re-enqueued with the same parameters up
-            to ``max_retry`` times in its lineage.
+        heartbeat_interval: seconds between heartbeats of the trials this study asks for (by
+            ``optimize`` or by hand: ``ask`` starts a background heartbeat, ``tell`` stops it);
+            with it set, a RUNNING trial whose heartbeat is older than ``grace_period`` (default
+            twice the interval; must be longer than it) is failed by the next ``ask``, and
+            re-enqueued with the same parameters, in the same transaction, up to ``max_retry``
+            times in its lineage. Without it, trials carry no heartbeat and are never failed as
+            stale. See :mod:`pfnopt._heartbeat`.
     """
 
     def __init__(
@@ -65,13 +73,11 @@ class Study:
 
         self.sampler = get_sampler(as_pfnopt_sampler(sampler))
         self.pruner = get_pruner(pruner)
-        if heartbeat_interval is not None and not heartbeat_interval > 0:
-            raise ParameterError(f"heartbeat_interval must be > 0 seconds, got {heartbeat_interval!r}")
-        self.heartbeat_interval = heartbeat_interval
-        self.grace_period = grace_period if grace_period is not None else (
-            2 * heartbeat_interval if heartbeat_interval else None
+        self.heartbeat_interval, self.grace_period, self.max_retry = check_heartbeat_settings(
+            heartbeat_interval, grace_period, max_retry
         )
-        self.max_retry = max_retry
+        self._beats: dict[int, Heartbeat] = {}  # trial id -> the heartbeat this process keeps for it
+        self._beats_lock = threading.Lock()
 
     # basic facts ------------------------------------------------------------------------------
     @property
@@ -190,24 +196,47 @@ class Study:
             from pfnopt.samplers.rules import require_single_objective
 
             require_single_objective(self, repr(self.sampler))
-        if self.heartbeat_interval is not None:
+        if space is not None:
+            space = as_space(space)  # a bad space is refused before any trial exists
+        beating = self.heartbeat_interval is not None
+        if beating:
             self.fail_stale_trials()
-        frozen = self._storage.claim_waiting_trial(self._study_id)
+        frozen = self._storage.claim_waiting_trial(self._study_id, heartbeat=beating)
         fixed: dict[str, Any] = {}
         if frozen is not None:
             fixed = dict(frozen.system_attrs.get("fixed_params", {}))
         else:
-            frozen = self._storage.create_trial(self._study_id)
+            frozen = self._storage.create_trial(self._study_id, heartbeat=beating)
+        if beating:
+            self._start_heartbeat(frozen.trial_id)
         trial = Trial(self, frozen, fixed)
         if space is not None:
             try:
-                self._fill(trial, frozen, as_space(space), fixed)
+                self._fill(trial, frozen, space, fixed)
             except Exception as e:
                 # the trial exists already: fail it with the reason rather than leave it RUNNING
+                self._stop_heartbeat(frozen.trial_id)
                 self._storage.finish_trial(frozen.trial_id, TrialState.FAIL, None, None,
                                            {"fail_reason": f"{type(e).__name__}: {e}"})
                 raise
         return trial
+
+    # heartbeats of the trials this process runs -----------------------------------------------
+    def _start_heartbeat(self, trial_id: int) -> None:
+        storage = self._storage
+        beat = Heartbeat(lambda: storage.record_heartbeat(trial_id), self.heartbeat_interval,
+                         name=f"pfnopt-heartbeat-{trial_id}")
+        with self._beats_lock:
+            old = self._beats.pop(trial_id, None)
+            self._beats[trial_id] = beat
+        if old is not None:
+            old.stop()
+
+    def _stop_heartbeat(self, trial_id: int) -> None:
+        with self._beats_lock:
+            beat = self._beats.pop(trial_id, None)
+        if beat is not None:
+            beat.stop()
 
     def _fill(self, trial: Trial, frozen: FrozenTrial, space: SearchSpace, fixed: dict[str, Any]) -> None:
         """Sample the free parameters of a fixed space jointly and store all of them at once."""
@@ -235,10 +264,12 @@ class Study:
         """
         trial_id, handle = self._resolve(trial)
         frozen = self._storage.get_trial(trial_id)
-        if frozen.state.is_finished() and skip_if_finished:
-            return frozen
+        if frozen.state.is_finished():
+            self._stop_heartbeat(trial_id)
+            if skip_if_finished:
+                return frozen
         ensure_running(frozen)
-        state = TrialState.parse(state) if state is not None else (
+        state = _tell_state(state) if state is not None else (
             TrialState.COMPLETE if values is not None else None
         )
         if state is None:
@@ -257,7 +288,7 @@ class Study:
             attrs["constraints"] = [float(c) for c in constraints]  # where Optuna's examples read them
         if handle is not None:
             attrs["sampler_seconds"] = handle.sampler_seconds
-            attrs.update({f"sampler:{k}": v for k, v in handle.diagnostics.items()})
+            attrs.update({f"sampler:{k}": json_safe(v) for k, v in handle.diagnostics.items()})
         cons, reason = check_constraints(constraints)
         vals = None
         if state == TrialState.COMPLETE:
@@ -273,7 +304,13 @@ class Study:
             logger.warning("trial %d of study %r failed: %s", frozen.number, self.study_name, reason)
             state, vals, attrs["fail_reason"] = TrialState.FAIL, None, reason
             cons = cons if cons is not None else None
-        return self._storage.finish_trial(trial_id, state, vals, cons, attrs)
+        try:
+            done = self._storage.finish_trial(trial_id, state, vals, cons, attrs)
+        except TrialFinishedError:
+            self._stop_heartbeat(trial_id)
+            raise
+        self._stop_heartbeat(trial_id)
+        return done
 
     def _resolve(self, trial: Trial | int | FrozenTrial) -> tuple[int, Trial | None]:
         if isinstance(trial, Trial):
@@ -310,18 +347,14 @@ class Study:
         """Fail RUNNING trials whose heartbeat is older than the grace period; retry as configured."""
         if self.grace_period is None:
             raise ParameterError("fail_stale_trials needs heartbeat_interval (or grace_period) set on the study")
-        failed = self._storage.fail_stale_trials(self._study_id, _dt.timedelta(seconds=self.grace_period))
+        failed = self._storage.fail_stale_trials(
+            self._study_id, _dt.timedelta(seconds=self.grace_period), self.max_retry
+        )
         for t in failed:
-            logger.warning("trial %d of study %r had no heartbeat for %.0f s: marked FAIL",
-                           t.number, self.study_name, self.grace_period)
-            lineage = t.system_attrs.get("retry_lineage", [])
-            if len(lineage) < self.max_retry:
-                params = {**t.system_attrs.get("fixed_params", {}), **t.params}
-                self._storage.create_trial(
-                    self._study_id, state=TrialState.WAITING,
-                    system_attrs={"fixed_params": params, "retried_from": t.number,
-                                  "retry_lineage": [*lineage, t.number]},
-                )
+            retried = len(t.system_attrs.get("retry_lineage", [])) < self.max_retry
+            logger.warning("trial %d of study %r had no heartbeat for %g s: marked FAIL%s",
+                           t.number, self.study_name, self.grace_period,
+                           " and re-enqueued with the same parameters" if retried else "")
         return failed
 
     # loop -------------------------------------------------------------------------------------
@@ -432,6 +465,10 @@ def create_study(
         study_name = f"study-{uuid.uuid4().hex[:12]}"
     if not isinstance(study_name, str) or not study_name.strip():
         raise ParameterError(f"study_name must be a non-empty string, got {study_name!r}")
+    check_name("study name", study_name)
+    # refuse bad heartbeat settings BEFORE the study exists
+    check_heartbeat_settings(study_kwargs.get("heartbeat_interval"), study_kwargs.get("grace_period"),
+                             study_kwargs.get("max_retry", 0))
     try:
         store.create_study(study_name, dirs)
     except DuplicateStudyError:
@@ -511,3 +548,19 @@ def _same_params(t: FrozenTrial, params: Mapping[str, Any]) -> bool:
 
 
 StudySummary = StudyInfo
+
+
+_TELL_STATES = {"complete": TrialState.COMPLETE, "fail": TrialState.FAIL, "pruned": TrialState.PRUNED}
+
+
+def _tell_state(state: TrialState | str) -> TrialState:
+    """The state ``tell`` was given, refused (naming only what ``tell`` takes) unless it finishes a trial."""
+    if isinstance(state, TrialState):
+        parsed = state
+    elif isinstance(state, str) and state.strip().lower() in _TELL_STATES:
+        parsed = _TELL_STATES[state.strip().lower()]
+    else:
+        raise ParameterError(f"tell takes state complete, fail or pruned, got {state!r}")
+    if parsed not in _TELL_STATES.values():
+        raise ParameterError(f"tell takes state complete, fail or pruned, got {parsed.name.lower()!r}")
+    return parsed

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 from pfnopt.exceptions import InvalidValueError, ParameterError, TrialFinishedError
 from pfnopt.records import FrozenTrial, TrialState  # noqa: F401  (TrialState: Optuna's pfnopt.trial.TrialState)
 from pfnopt.space import Categorical, Distribution, Float, Int, SearchSpace, check_value
+from pfnopt.space.names import check_name
 
 if TYPE_CHECKING:  # pragma: no cover
     from pfnopt.study import Study
@@ -43,20 +44,19 @@ class Trial:
     # suggestions ----------------------------------------------------------------------------
     def suggest_float(self, name: str, low: float, high: float, *, log: bool = False, step: float | None = None) -> float:
         """A float in [low, high] (log scale with ``log=True``, on a grid with ``step``)."""
-        return self.suggest(name, Float(low, high, log=log, step=step))
+        return self.suggest(name, _named(name, Float, low, high, log=log, step=step))
 
     def suggest_int(self, name: str, low: int, high: int, *, step: int = 1, log: bool = False) -> int:
         """An integer in [low, high] (both included)."""
-        return self.suggest(name, Int(low, high, log=log, step=step))
+        return self.suggest(name, _named(name, Int, low, high, log=log, step=step))
 
     def suggest_categorical(self, name: str, choices: Sequence[Any]) -> Any:
         """One of ``choices`` (None, bool, int, float or str)."""
-        return self.suggest(name, Categorical(choices))
+        return self.suggest(name, _named(name, Categorical, choices))
 
     def suggest(self, name: str, distribution: Distribution) -> Any:
         """The value of parameter ``name`` under ``distribution`` (any pfnopt distribution)."""
-        if not isinstance(name, str) or not name:
-            raise ParameterError(f"parameter names must be non-empty strings, got {name!r}")
+        check_name("parameter name", name)
         distribution = distribution.validate(name)
         if name in self._params:
             if self._dists[name] != distribution:
@@ -144,11 +144,9 @@ class Trial:
 
     def set_constraints(self, values: Sequence[float]) -> None:
         """Black-box constraint values of this trial: feasible when every value is <= 0."""
-        try:
-            vals = [float(v) for v in values]
-        except (TypeError, ValueError):
-            raise InvalidValueError(f"constraints must be a sequence of numbers, got {values!r}") from None
-        self._constraints = vals
+        if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+            raise InvalidValueError(f"constraints must be a sequence of numbers, got {values!r}")
+        self._constraints = [_number("constraint value", v) for v in values]
         self._constraint_names = None
 
     def set_constraint(self, key: str, value: float) -> None:
@@ -173,6 +171,40 @@ class Trial:
         names.append(key)
         self._constraints.append(v)
         self._constraint_names = names
+
+    # keeping the trial alive ----------------------------------------------------------------
+    def heartbeat(self) -> None:
+        """Write the trial's heartbeat now (for long loops in a process whose study has no
+        ``heartbeat_interval``, or to be sure between steps). Raises TrialFinishedError when the
+        trial is no longer RUNNING (failed as stale by another worker, or told elsewhere), so a
+        long evaluation learns it can stop."""
+        if not self.study._storage.record_heartbeat(self._trial_id):
+            frozen = self._snapshot()
+            raise TrialFinishedError(
+                f"trial {self.number} is {frozen.state.name}, no longer RUNNING "
+                f"({frozen.system_attrs.get('fail_reason') or 'failed as stale or told elsewhere'})"
+            )
+
+    def __enter__(self) -> "Trial":
+        """``with study.ask() as trial: ... study.tell(trial, value)``: leaving the block stops the
+        trial's heartbeat, and a trial still RUNNING is told FAIL (with the exception, or the note
+        that the block ended without a tell; ``TrialPruned`` tells PRUNED and is swallowed)."""
+        return self
+
+    def __exit__(self, kind: Any, error: Any, tb: Any) -> bool:
+        from pfnopt.exceptions import TrialPruned
+        from pfnopt.records import TrialState
+
+        study = self.study
+        study._stop_heartbeat(self._trial_id)
+        if self._snapshot().state.is_finished():
+            return False
+        if kind is not None and issubclass(kind, TrialPruned):
+            study.tell(self, state=TrialState.PRUNED, skip_if_finished=True)
+            return True
+        reason = f"{kind.__name__}: {error}" if kind is not None else "the with-block ended without tell"
+        study._storage.finish_trial(self._trial_id, TrialState.FAIL, None, self.constraints, {"fail_reason": reason})
+        return False
 
     # read-only views ------------------------------------------------------------------------
     @property
@@ -216,10 +248,7 @@ def check_values(values: Any, n_objectives: int) -> tuple[list[float] | None, st
         )
     out = []
     for v in seq:
-        try:
-            f = float(v)
-        except (TypeError, ValueError):
-            raise InvalidValueError(f"objective value {v!r} is not a number") from None
+        f = _number("objective value", v)
         if not math.isfinite(f):
             return None, f"objective value {f!r} is not finite"
         out.append(f)
@@ -230,16 +259,38 @@ def check_constraints(values: Sequence[float] | None) -> tuple[list[float] | Non
     """Like :func:`check_values` for constraint values (any count)."""
     if values is None:
         return None, None
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+        raise InvalidValueError(f"constraints must be a sequence of numbers, got {values!r}")
     out = []
     for v in values:
-        try:
-            f = float(v)
-        except (TypeError, ValueError):
-            raise InvalidValueError(f"constraint value {v!r} is not a number") from None
+        f = _number("constraint value", v)
         if not math.isfinite(f):
             return None, f"constraint value {f!r} is not finite"
         out.append(f)
     return out, None
+
+
+def _number(what: str, v: Any) -> float:
+    """``v`` as a float; a string, a bool or anything else that is not a number is refused (the
+    same rule for a single value and for each value of a list)."""
+    if isinstance(v, (str, bytes, bool)):
+        raise InvalidValueError(f"{what} {v!r} is not a number ({type(v).__name__})")
+    if hasattr(v, "item") and getattr(v, "size", 1) == 1 and not isinstance(v, (int, float)):
+        v = v.item()  # numpy / torch scalars
+        if isinstance(v, bool):
+            raise InvalidValueError(f"{what} {v!r} is not a number (bool)")
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        raise InvalidValueError(f"{what} {v!r} is not a number") from None
+
+
+def _named(name: str, kind: Any, *args: Any, **kwargs: Any) -> Distribution:
+    """Build a distribution for ``suggest_*``, naming the parameter in a construction error."""
+    try:
+        return kind(*args, **kwargs)
+    except ParameterError as e:
+        raise ParameterError(f"parameter {name!r}: {e}") from None
 
 
 def ensure_running(frozen: FrozenTrial) -> None:

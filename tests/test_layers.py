@@ -28,14 +28,14 @@ ALLOWED: dict[str, set[str]] = {
     "pfnopt.storage": BASE | {"pfnopt.space", "pfnopt.records"},
     "pfnopt.samplers": BASE | {"pfnopt.space", "pfnopt.records", "pfnopt.surrogate", "pfnopt.acquisition",
                                "pfnopt.qmc", "pfnopt.devices", "pfnopt.study_view", "pfnopt.distributions"},
-    "pfnopt.pruners": BASE | {"pfnopt.records"},
+    "pfnopt.pruners": BASE | {"pfnopt.records", "pfnopt.surrogate"},  # curve-pfn: the curve PFN, lazily
     "pfnopt.problems": BASE | {"pfnopt.space"},
 }
 STUDY_LAYER = BASE | {"pfnopt.space", "pfnopt.records", "pfnopt.samplers", "pfnopt.pruners", "pfnopt.storage",
-                      "pfnopt.trial", "pfnopt.study", "pfnopt._optimize", "pfnopt._dataframe",
+                      "pfnopt.trial", "pfnopt.study", "pfnopt._optimize", "pfnopt._dataframe", "pfnopt._heartbeat",
                       "pfnopt.distributions", "pfnopt._add_trials", "pfnopt._frozen_trials"}
-for name in ("pfnopt.trial", "pfnopt.study", "pfnopt._optimize", "pfnopt._dataframe", "pfnopt._add_trials",
-             "pfnopt._frozen_trials"):
+for name in ("pfnopt.trial", "pfnopt.study", "pfnopt._optimize", "pfnopt._dataframe", "pfnopt._heartbeat",
+             "pfnopt._add_trials", "pfnopt._frozen_trials"):
     ALLOWED[name] = STUDY_LAYER
 
 

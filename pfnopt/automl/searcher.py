@@ -225,6 +225,8 @@ def search(
     names = [k for k, v in limits.items() if v is not None]
     if can_be_invalid(space, task):
         names.append("valid")
+    if pruner is None:
+        pruner = "none"  # search() prunes only when asked; a study's own default is now MedianPruner
     if isinstance(pruner, str):
         pruner = create_pruner(pruner)
     study = pfnopt.create_study(

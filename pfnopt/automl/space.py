@@ -274,7 +274,10 @@ def apply_overrides(space: AutoMLSpace, body: Mapping[str, Any]) -> AutoMLSpace:
         elif isinstance(spec, dict):
             spec = dict(spec)
             fams = spec.pop("families", None)
-            dist = distribution_from_json(spec)
+            try:
+                dist = distribution_from_json(spec)
+            except ParameterError as e:
+                raise ParameterError(f"space file parameter {name!r}: {e}") from None
             space.set(name, dist, families=fams)
             continue
         else:

@@ -6,7 +6,6 @@ import functools
 import importlib.util
 import json
 import os
-import re
 import sys
 import traceback
 from pathlib import Path
@@ -47,12 +46,17 @@ def fail(message: str, code: int = 1) -> "typer.Exit":
     return typer.Exit(code)
 
 
-_URL_PASSWORD = re.compile(r"(?P<head>[a-zA-Z][\w+.-]*://[^:/@\s]*:)(?P<pw>[^@\s]+)(?=@)")
-
-
 def mask_secrets(text: str) -> str:
-    """Replace the password of every URL in ``text`` by ``***``."""
-    return _URL_PASSWORD.sub(lambda m: m.group("head") + "***", text)
+    """``text`` with the password of every URL (from the parsed URL), every password the storage
+    has seen, and ``password=...`` replaced by ``***`` (:func:`pfnopt.storage.urls.scrub`)."""
+    from pfnopt.storage.urls import scrub
+
+    return scrub(text)
+
+
+def print_traceback() -> None:
+    """The current exception's traceback on stderr (``--debug``), scrubbed of passwords."""
+    sys.stderr.write(mask_secrets(traceback.format_exc()))
 
 
 def cli_errors(fn: F) -> F:
@@ -76,18 +80,31 @@ def cli_errors(fn: F) -> F:
             raise  # usage errors: click prints them with the command's usage line
         except PfnoptError as e:
             if debug_enabled():
-                traceback.print_exc()
+                print_traceback()
             raise fail(str(e)) from None
+        except SystemExit as e:  # e.g. an objective calling sys.exit(): say so instead of exiting silently
+            if debug_enabled():
+                print_traceback()
+            raise fail(f"the objective code called sys.exit({e.code!r}); pfnopt stopped") from None
         except Exception as e:  # unexpected: still one line, the traceback under --debug
             if debug_enabled():
-                traceback.print_exc()
+                print_traceback()
             raise fail(f"{type(e).__name__}: {e}") from None
 
     return wrapper  # type: ignore[return-value]
 
 
+OBJECTIVE_HELP = (
+    "path/to/file.py:function taking a trial. The WHOLE file is executed (imported as a module, like "
+    "`python file.py` without the __main__ block) before the function is called: only use files you trust."
+)
+
+
 def load_objective(spec: str) -> Callable[..., Any]:
-    """``path/to/file.py:function`` -> the function (clear errors for a missing file or name)."""
+    """``path/to/file.py:function`` -> the function (clear errors for a missing file or name).
+
+    This EXECUTES the whole file (every top-level statement), as importing it would. A file that
+    calls ``sys.exit`` while loading is reported as an error, not obeyed."""
     if ":" not in spec:
         raise UsageError(f"--objective must look like path/to/file.py:function, got {spec!r}")
     path_s, _, func = spec.rpartition(":")
@@ -101,6 +118,8 @@ def load_objective(spec: str) -> Callable[..., Any]:
     sys.path.insert(0, str(path.parent.resolve()))
     try:
         module_spec.loader.exec_module(module)
+    except SystemExit as e:
+        raise ValueError(f"objective file {path_s!r} called sys.exit({e.code!r}) while being loaded") from None
     finally:
         sys.path.pop(0)
     fn = getattr(module, func, None)
@@ -110,8 +129,27 @@ def load_objective(spec: str) -> Callable[..., Any]:
     return fn
 
 
+def require_existing_database(url: str) -> str:
+    """``url`` unchanged, or StorageError when it names a SQLite file that does not exist: commands
+    that only read (or need an existing study) never create folders or an empty database."""
+    from pfnopt.exceptions import StorageError
+    from pfnopt.storage.sql.engine import is_memory_sqlite, parse_url
+
+    parsed = parse_url(url)
+    if parsed.get_backend_name() == "sqlite" and not is_memory_sqlite(parsed):
+        path = Path(parsed.database)
+        if not path.is_file():
+            raise StorageError(
+                f"no such database: SQLite file {str(path.absolute())!r} does not exist (check --storage or "
+                "$PFNOPT_STORAGE; `pfnopt study create` makes a new one)"
+            )
+    return url
+
+
 def parse_space(text: str):
-    """``--space`` JSON -> SearchSpace. Each value: {"type": "float"|"int"|"categorical", ...}."""
+    """``--space`` JSON -> SearchSpace. Each value: {"type": "float"|"int"|"categorical", ...};
+    strict: no coercion, unknown fields refused, errors name the parameter and the field."""
+    from pfnopt.exceptions import ParameterError
     from pfnopt.space import SearchSpace, distribution_from_json
 
     try:
@@ -122,7 +160,13 @@ def parse_space(text: str):
         raise UsageError(
             '--space must be a JSON object of parameters, e.g. {"x": {"type": "float", "low": 0, "high": 1}}'
         )
-    return SearchSpace({name: distribution_from_json(spec) for name, spec in body.items()})
+    dists = {}
+    for name, spec in body.items():
+        try:
+            dists[name] = distribution_from_json(spec, strict=True)
+        except ParameterError as e:
+            raise ParameterError(f"--space parameter {name!r}: {e}") from None
+    return SearchSpace(dists)
 
 
 def fmt(value: Any) -> str:

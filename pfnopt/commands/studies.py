@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from pfnopt.commands._common import StorageOption, cli_errors, console, fmt, storage_url
+from pfnopt.commands._common import StorageOption, cli_errors, console, fmt, require_existing_database, storage_url
 
 study_app = typer.Typer(help="Create, list and delete studies.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema management.", no_args_is_help=True)
@@ -41,7 +41,7 @@ def list_(storage: str | None = StorageOption) -> None:
     import pfnopt
     from pfnopt.exceptions import NoFeasibleTrialError
 
-    url = storage_url(storage)
+    url = require_existing_database(storage_url(storage))
     infos = pfnopt.get_all_study_summaries(url)
     table = Table(title=f"studies in {pfnopt.study.get_storage(url).describe()}")
     for col in ("name", "directions", "trials", "best", "created"):
@@ -71,7 +71,7 @@ def delete(
     """
     import pfnopt
 
-    url = storage_url(storage)
+    url = require_existing_database(storage_url(storage))
     pfnopt.load_study(name, url, sampler="random")  # unknown study -> clear error before asking
     if not yes and not typer.confirm(f"delete study {name!r} and all its trials?"):
         raise typer.Exit(1)

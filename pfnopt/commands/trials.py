@@ -13,11 +13,13 @@ from rich.table import Table
 from pfnopt.commands._common import (
     SAMPLER_HELP,
     StorageOption,
+    OBJECTIVE_HELP,
     cli_errors,
     console,
     fmt,
     load_objective,
     parse_space,
+    require_existing_database,
     storage_url,
 )
 
@@ -26,7 +28,8 @@ def _study(name: str, storage: str | None, sampler: str | None = None, seed: int
     import pfnopt
     from pfnopt.samplers import get_sampler
 
-    return pfnopt.load_study(name, storage_url(storage), sampler=get_sampler(sampler or "random", seed=seed))
+    url = require_existing_database(storage_url(storage))
+    return pfnopt.load_study(name, url, sampler=get_sampler(sampler or "random", seed=seed))
 
 
 @cli_errors
@@ -56,7 +59,7 @@ def ask(
         from pfnopt.commands.interop import parse_optuna_search_space
 
         parsed = parse_optuna_search_space(search_space)
-    st = pfnopt.load_study(study, storage_url(storage), sampler=get_sampler(sampler, seed=seed))
+    st = pfnopt.load_study(study, require_existing_database(storage_url(storage)), sampler=get_sampler(sampler, seed=seed))
     trial = st.ask(parsed)
     typer.echo(json.dumps({"number": trial.number, "params": trial.params}))
 
@@ -85,7 +88,7 @@ def tell(
 @cli_errors
 def optimize(
     study: str = typer.Argument(..., help="Study name (created if it does not exist)."),
-    objective: str = typer.Option(..., "--objective", help="path/to/file.py:function taking a trial."),
+    objective: str = typer.Option(..., "--objective", help=OBJECTIVE_HELP),
     n_trials: int = typer.Option(..., "--n-trials", "-n", min=1, help="Number of trials to run."),
     sampler: str | None = typer.Option(None, "--sampler", help=SAMPLER_HELP),
     seed: int | None = typer.Option(None, "--seed", help="Sampler seed."),

@@ -6,6 +6,11 @@ the distribution's JSON, so it never needs to know the types.
 
 Every distribution also knows its place on the unit interval (``to_unit`` / ``from_unit``): the
 whole search space is the product of these, in ``pfnopt.space.space``.
+
+A distribution is checked when it is CONSTRUCTED (as Optuna does): ``Float(1.0, 0.0)``,
+``Float(0.0, 1.0, log=True)``, ``Int(0, 2**60)`` or a categorical with a NaN choice raise
+:class:`ParameterError` at once, not when first used. Because the internal form is a float, Int
+bounds are limited to ``|v| <= 2**53`` (:data:`MAX_EXACT_INT`), where every integer is exact.
 """
 
 from __future__ import annotations
@@ -19,14 +24,39 @@ from pfnopt.exceptions import ParameterError
 
 CategoricalChoice = Union[None, bool, int, float, str]
 
+MAX_EXACT_INT = 2**53
+"""The largest magnitude of an Int bound: beyond it a float (the internal form) skips integers."""
 
-def _finite(name: str, what: str, value: float) -> float:
+
+def _finite(name: str, what: str, value: Any) -> float:
+    if value is None or isinstance(value, (str, bytes, bool)):
+        raise ParameterError(f"{what} of {name} must be a number, got {value!r} ({type(value).__name__})")
     try:
         v = float(value)
     except (TypeError, ValueError):
         raise ParameterError(f"{what} of {name} must be a number, got {value!r}") from None
     if not math.isfinite(v):
         raise ParameterError(f"{what} of {name} must be finite, got {value!r}")
+    return v
+
+
+def _integer(name: str, what: str, value: Any) -> int:
+    """An integer bound or step: an int (or an integral float / numpy integer), |v| <= 2**53."""
+    if value is None or isinstance(value, (str, bytes, bool)):
+        raise ParameterError(f"{what} of {name} must be an integer, got {value!r} ({type(value).__name__})")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ParameterError(f"{what} of {name} must be an integer, got {value!r}")
+        v = int(value)
+    elif hasattr(value, "__index__"):
+        v = int(value.__index__())
+    else:
+        raise ParameterError(f"{what} of {name} must be an integer, got {value!r} ({type(value).__name__})")
+    if abs(v) > MAX_EXACT_INT:
+        raise ParameterError(
+            f"{what} of {name} is {v}, beyond +-2**53 = {MAX_EXACT_INT}: integers are stored as floats, "
+            "which cannot hold every integer that large exactly"
+        )
     return v
 
 
@@ -56,9 +86,14 @@ class Float:
     log: bool = False
     step: float | None = None
 
+    def __post_init__(self) -> None:
+        self.validate(f"Float(low={self.low!r}, high={self.high!r}, log={self.log!r}, step={self.step!r})")
+
     def validate(self, name: str = "parameter") -> "Float":
         low = _finite(name, "low", self.low)
         high = _finite(name, "high", self.high)
+        if not isinstance(self.log, bool):
+            raise ParameterError(f"{name}: log must be True or False, got {self.log!r}")
         if low > high:
             raise ParameterError(f"{name}: low must be <= high, got low={self.low!r}, high={self.high!r}")
         if self.log and low <= 0:
@@ -66,7 +101,7 @@ class Float:
         if self.step is not None:
             if self.log:
                 raise ParameterError(f"{name}: step and log=True cannot be combined (step={self.step!r})")
-            _check_grid(low, high, float(self.step), name)
+            _check_grid(low, high, _finite(name, "step", self.step), name)
         return self
 
     def single(self) -> bool:
@@ -128,12 +163,14 @@ class Int:
     log: bool = False
     step: int = 1
 
+    def __post_init__(self) -> None:
+        self.validate(f"Int(low={self.low!r}, high={self.high!r}, log={self.log!r}, step={self.step!r})")
+
     def validate(self, name: str = "parameter") -> "Int":
         for what, v in (("low", self.low), ("high", self.high), ("step", self.step)):
-            if isinstance(v, bool) or not isinstance(v, int):
-                if isinstance(v, float) and v.is_integer():
-                    continue
-                raise ParameterError(f"{what} of {name} must be an integer, got {v!r}")
+            _integer(name, what, v)
+        if not isinstance(self.log, bool):
+            raise ParameterError(f"{name}: log must be True or False, got {self.log!r}")
         if self.low > self.high:
             raise ParameterError(f"{name}: low must be <= high, got low={self.low!r}, high={self.high!r}")
         if self.log and self.low < 1:
@@ -193,7 +230,13 @@ class Categorical:
     choices: tuple[CategoricalChoice, ...]
 
     def __init__(self, choices: Sequence[CategoricalChoice]):
-        object.__setattr__(self, "choices", tuple(choices) if not isinstance(choices, str) else (choices,))
+        if isinstance(choices, (str, bytes)) or not hasattr(choices, "__iter__"):
+            raise ParameterError(
+                f"Categorical: choices must be a list of values, got {choices!r} ({type(choices).__name__}); "
+                f"write [{choices!r}] for a single choice"
+            )
+        object.__setattr__(self, "choices", tuple(choices))
+        self.validate("Categorical")
 
     def validate(self, name: str = "parameter") -> "Categorical":
         if len(self.choices) == 0:
@@ -203,6 +246,8 @@ class Categorical:
                 raise ParameterError(
                     f"{name}: choices must be None, bool, int, float or str, got {c!r} ({type(c).__name__})"
                 )
+            if isinstance(c, float) and not math.isfinite(c):
+                raise ParameterError(f"{name}: choices must be finite, got {c!r} in {list(self.choices)!r}")
         if len(set(map(repr, self.choices))) != len(self.choices):
             raise ParameterError(f"{name}: choices must be distinct, got {list(self.choices)!r}")
         return self
@@ -257,8 +302,16 @@ def distribution_to_json(dist: Distribution) -> str:
     return json.dumps(body, sort_keys=True)
 
 
-def distribution_from_json(text: str | dict) -> Distribution:
-    """Inverse of :func:`distribution_to_json`; also accepts the dict (as in ``--space`` JSON)."""
+_FIELDS = {"float": ("low", "high", "log", "step"), "int": ("low", "high", "log", "step"), "categorical": ("choices",)}
+_REQUIRED = {"float": ("low", "high"), "int": ("low", "high"), "categorical": ("choices",)}
+
+
+def distribution_from_json(text: str | dict, strict: bool = True) -> Distribution:
+    """Inverse of :func:`distribution_to_json`; also accepts the dict (as in ``--space`` JSON).
+
+    Nothing is coerced: ``low``/``high``/``step`` must be JSON numbers (integers for ``int``),
+    ``log`` a JSON boolean, ``choices`` a JSON list; unknown fields are refused (``strict``), and
+    every error names the field, the value and what is allowed."""
     try:
         body = json.loads(text) if isinstance(text, str) else text
     except json.JSONDecodeError as e:
@@ -266,16 +319,34 @@ def distribution_from_json(text: str | dict) -> Distribution:
     if not isinstance(body, dict):
         raise ParameterError(f"a distribution must be a JSON object with a 'type' field, got {body!r}")
     kind = body.get("type")
-    try:
-        if kind == "float":
-            return Float(body["low"], body["high"], bool(body.get("log", False)), body.get("step"))
-        if kind == "int":
-            return Int(int(body["low"]), int(body["high"]), bool(body.get("log", False)), int(body.get("step", 1)))
-        if kind == "categorical":
-            return Categorical(body["choices"])
-    except KeyError as e:
-        raise ParameterError(f"distribution {body!r} lacks the field {e.args[0]!r}") from None
-    raise ParameterError(f"unknown distribution type {kind!r} in {body!r}; allowed: float, int, categorical")
+    if kind not in _FIELDS:
+        raise ParameterError(f"unknown distribution type {kind!r} in {body!r}; allowed: float, int, categorical")
+    for key in _REQUIRED[kind]:
+        if key not in body:
+            raise ParameterError(f"{kind} distribution {body!r} lacks the field {key!r}")
+    unknown = sorted(set(body) - {"type", *_FIELDS[kind]})
+    if strict and unknown:
+        raise ParameterError(f"{kind} distribution {body!r}: unknown field(s) {unknown}; allowed: {list(_FIELDS[kind])}")
+    log = body.get("log", False)
+    if not isinstance(log, bool):
+        raise ParameterError(f"{kind} distribution: 'log' must be true or false, got {log!r} ({type(log).__name__})")
+    if kind == "categorical":
+        choices = body["choices"]
+        if not isinstance(choices, list):
+            raise ParameterError(f"categorical distribution: 'choices' must be a list, got {choices!r}")
+        return Categorical(choices)
+    for key in ("low", "high", "step"):
+        v = body.get(key)
+        if key == "step" and v is None:
+            continue
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise ParameterError(f"{kind} distribution: {key!r} must be a number, got {v!r} ({type(v).__name__})")
+        if kind == "int" and not (isinstance(v, int) or float(v).is_integer()):
+            raise ParameterError(f"int distribution: {key!r} must be an integer, got {v!r}")
+    if kind == "float":
+        return Float(body["low"], body["high"], log, body.get("step"))
+    step = body.get("step")
+    return Int(int(body["low"]), int(body["high"]), log, 1 if step is None else int(step))
 
 
 def check_value(name: str, dist: Distribution, value: Any) -> None:

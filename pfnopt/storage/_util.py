@@ -9,17 +9,32 @@ from typing import Any
 
 from pfnopt.exceptions import ParameterError
 from pfnopt.space import Distribution
+from pfnopt.space.names import check_name
 
 
 def dump_json(key: str, value: Any) -> str:
-    """The stored JSON text of an attribute value; refuses what JSON cannot hold (names the key)."""
+    """The stored JSON text of an attribute value; refuses what standard JSON cannot hold (NaN and
+    infinities included: they would be written as non-standard ``NaN`` tokens), naming the key."""
+    check_name("attribute name", key)
     try:
-        return json.dumps(value)
+        return json.dumps(value, allow_nan=False)
     except (TypeError, ValueError) as e:
         raise ParameterError(
             f"attribute {key!r}: value {value!r} is not JSON-serialisable ({e}); "
-            "use numbers, strings, booleans, None, lists and dicts with string keys"
+            "use finite numbers, strings, booleans, None, lists and dicts with string keys"
         ) from None
+
+
+def json_safe(value: Any) -> Any:
+    """``value`` with every NaN or infinite float (at any depth) replaced by None, for diagnostics
+    the library itself records (a sampler's NaN must not make ``tell`` fail)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    return value
 
 
 def copy_attrs(attrs: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -36,6 +51,7 @@ def to_internal(
     out: dict[str, tuple[float, Distribution]] = {}
     dists = distributions or {}
     for name, value in (params or {}).items():
+        check_name("parameter name", name)
         if name not in dists:
             raise ParameterError(f"parameter {name!r} has no distribution (give one for every param)")
         dist = dists[name]
@@ -81,3 +97,14 @@ def new_trial_fields(
     if state not in (TrialState.RUNNING, TrialState.WAITING):
         raise ParameterError(f"a new trial is RUNNING or WAITING, not {state.name}")
     return state, to_internal(params, distributions), copy_attrs(user_attrs), copy_attrs(system_attrs)
+
+
+def retry_spec(failed: Any, max_retry: int) -> dict[str, Any] | None:
+    """The system attributes of the WAITING retry of a stale trial just failed, or None when its
+    lineage has used up ``max_retry``. The retry runs the same parameters (those it was given
+    fixed plus those it suggested) and records where it comes from."""
+    lineage = list(failed.system_attrs.get("retry_lineage", []))
+    if len(lineage) >= max_retry:
+        return None
+    params = {**failed.system_attrs.get("fixed_params", {}), **failed.params}
+    return copy_attrs({"fixed_params": params, "retried_from": failed.number, "retry_lineage": [*lineage, failed.number]})

@@ -64,16 +64,19 @@ class BaseStorage(abc.ABC):
         distributions: dict[str, Distribution] | None = None,
         user_attrs: dict[str, Any] | None = None,
         system_attrs: dict[str, Any] | None = None,
+        heartbeat: bool = True,
     ) -> FrozenTrial:
         """Create a trial (RUNNING or WAITING) with the next number, in one transaction.
 
         ``params`` are external values with their ``distributions``. A RUNNING trial gets
-        ``datetime_start`` and a first heartbeat now.
+        ``datetime_start`` now, and a first heartbeat now when ``heartbeat`` (else none: a trial
+        without a heartbeat is never failed as stale, see :meth:`fail_stale_trials`).
         """
 
     @abc.abstractmethod
-    def claim_waiting_trial(self, study_id: int) -> FrozenTrial | None:
-        """Atomically turn the oldest WAITING trial into RUNNING and return it, or None.
+    def claim_waiting_trial(self, study_id: int, heartbeat: bool = True) -> FrozenTrial | None:
+        """Atomically turn the oldest WAITING trial into RUNNING and return it, or None (its first
+        heartbeat is stamped when ``heartbeat``, as in :meth:`create_trial`).
 
         Two workers never claim the same trial (the update is conditional on the state still
         being WAITING; the loser moves on to the next).
@@ -106,15 +109,18 @@ class BaseStorage(abc.ABC):
         (including when another worker finished it first). Returns the finished trial."""
 
     @abc.abstractmethod
-    def record_heartbeat(self, trial_id: int) -> None:
-        """Set the trial's heartbeat to now (no-op for a finished trial)."""
+    def record_heartbeat(self, trial_id: int) -> bool:
+        """Set the trial's heartbeat to now; True if it is RUNNING, False (and no change) if not."""
 
     @abc.abstractmethod
-    def fail_stale_trials(self, study_id: int, grace: _dt.timedelta) -> list[FrozenTrial]:
+    def fail_stale_trials(self, study_id: int, grace: _dt.timedelta, max_retry: int = 0) -> list[FrozenTrial]:
         """Mark FAIL every RUNNING trial whose heartbeat is older than ``grace``; return them.
 
         Conditional on the state still being RUNNING, so two workers never fail (or retry) the
-        same trial twice. Trials without a heartbeat (heartbeats disabled) are left alone.
+        same trial twice. Trials without a heartbeat (heartbeats disabled) are left alone. In the
+        SAME transaction, each failed trial whose ``retry_lineage`` is shorter than ``max_retry``
+        gets a WAITING retry with the same parameters (system attributes ``fixed_params``,
+        ``retried_from``, ``retry_lineage``), so a crash can never leave a failure without its retry.
         """
 
     @abc.abstractmethod

@@ -20,7 +20,8 @@ from typing import Any
 from pfnopt.exceptions import DuplicateStudyError, StudyNotFoundError, TrialFinishedError, TrialNotFoundError
 from pfnopt.records import FrozenTrial, StudyDirection, StudyInfo, TrialState, utcnow
 from pfnopt.space import Distribution
-from pfnopt.storage._util import check_consistent, copy_attrs, new_trial_fields, to_internal
+from pfnopt.space.names import check_name
+from pfnopt.storage._util import check_consistent, copy_attrs, new_trial_fields, retry_spec, to_internal
 from pfnopt.storage.base import BaseStorage
 
 
@@ -56,6 +57,7 @@ class InMemoryStorage(BaseStorage):
 
     # studies ------------------------------------------------------------------------------------
     def create_study(self, name: str, directions: Sequence[StudyDirection]) -> int:
+        check_name("study name", name)
         dirs = tuple(StudyDirection.parse(d) for d in directions)
         with self._lock:
             if name in self._by_name:
@@ -109,36 +111,42 @@ class InMemoryStorage(BaseStorage):
         distributions: dict[str, Distribution] | None = None,
         user_attrs: dict[str, Any] | None = None,
         system_attrs: dict[str, Any] | None = None,
+        heartbeat: bool = True,
     ) -> FrozenTrial:
         state, internal, users, systems = new_trial_fields(state, params, distributions, user_attrs, system_attrs)
         with self._lock:
-            study = self._study(study_id)
-            now = utcnow() if state == TrialState.RUNNING else None
-            trial = FrozenTrial(
-                trial_id=self._next_trial_id,
-                number=len(study.trials),
-                state=state,
-                params={n: d.to_external(v) for n, (v, d) in internal.items()},
-                distributions={n: d for n, (_, d) in internal.items()},
-                user_attrs=users,
-                system_attrs=systems,
-                datetime_start=now,
-                heartbeat=now,
-            )
-            self._next_trial_id += 1
-            study.trials.append(trial)
-            (study.running.add if state == TrialState.RUNNING else study.waiting.append)(trial.number)
-            self._trial_index[trial.trial_id] = (study_id, trial.number)
-            return trial
+            return self._create(study_id, state, internal, users, systems, heartbeat)
 
-    def claim_waiting_trial(self, study_id: int) -> FrozenTrial | None:
+    def _create(self, study_id: int, state: TrialState, internal: dict[str, tuple[float, Distribution]],
+                users: dict[str, Any], systems: dict[str, Any], heartbeat: bool) -> FrozenTrial:
+        """Append a new trial to the study (call with the lock held)."""
+        study = self._study(study_id)
+        now = utcnow() if state == TrialState.RUNNING else None
+        trial = FrozenTrial(
+            trial_id=self._next_trial_id,
+            number=len(study.trials),
+            state=state,
+            params={n: d.to_external(v) for n, (v, d) in internal.items()},
+            distributions={n: d for n, (_, d) in internal.items()},
+            user_attrs=users,
+            system_attrs=systems,
+            datetime_start=now,
+            heartbeat=now if heartbeat else None,
+        )
+        self._next_trial_id += 1
+        study.trials.append(trial)
+        (study.running.add if state == TrialState.RUNNING else study.waiting.append)(trial.number)
+        self._trial_index[trial.trial_id] = (study_id, trial.number)
+        return trial
+
+    def claim_waiting_trial(self, study_id: int, heartbeat: bool = True) -> FrozenTrial | None:
         with self._lock:
             study = self._study(study_id)
             while study.waiting:
                 t = study.trials[study.waiting.popleft()]
                 if t.state == TrialState.WAITING:  # not finished directly meanwhile
                     now = utcnow()
-                    return self._swap(t, state=TrialState.RUNNING, datetime_start=now, heartbeat=now)
+                    return self._swap(t, state=TrialState.RUNNING, datetime_start=now, heartbeat=now if heartbeat else None)
             return None
 
     def set_trial_params(self, trial_id: int, params: dict[str, Any], distributions: dict[str, Distribution]) -> None:
@@ -192,13 +200,15 @@ class InMemoryStorage(BaseStorage):
                 system_attrs={**t.system_attrs, **attrs}, datetime_complete=utcnow(),
             )
 
-    def record_heartbeat(self, trial_id: int) -> None:
+    def record_heartbeat(self, trial_id: int) -> bool:
         with self._lock:
             t = self._trial(trial_id)
-            if t.state == TrialState.RUNNING:
-                self._swap(t, heartbeat=utcnow())
+            if t.state != TrialState.RUNNING:
+                return False
+            self._swap(t, heartbeat=utcnow())
+            return True
 
-    def fail_stale_trials(self, study_id: int, grace: _dt.timedelta) -> list[FrozenTrial]:
+    def fail_stale_trials(self, study_id: int, grace: _dt.timedelta, max_retry: int = 0) -> list[FrozenTrial]:
         with self._lock:
             cutoff = utcnow() - grace
             study = self._study(study_id)
@@ -207,6 +217,10 @@ class InMemoryStorage(BaseStorage):
                 t = study.trials[number]
                 if t.heartbeat is not None and t.heartbeat < cutoff:
                     failed.append(self._swap(t, state=TrialState.FAIL, datetime_complete=utcnow()))
+            for t in failed:  # under the same lock: a retry is never lost between the two steps
+                spec = retry_spec(t, max_retry)
+                if spec is not None:
+                    self._create(study_id, TrialState.WAITING, {}, {}, spec, False)
             return failed
 
     def get_trial(self, trial_id: int) -> FrozenTrial:

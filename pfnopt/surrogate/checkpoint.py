@@ -4,12 +4,22 @@ A checkpoint is a directory holding
 
 - ``model.safetensors``: the model's state dict (fp32, fp16 or bf16), bar borders included;
 - ``config.json``: ``format``/``format_version``, the model config, the prior, the training config, steps,
-  seed, data sets seen, validation NLL, a loss-curve summary, the code version, and the SHA-256 of the weights
-  file (a corrupt or truncated weights file is refused);
+  seed, data sets seen, validation NLL, a loss-curve summary, the code version, the SHA-256 of the weights
+  file (a corrupt or truncated weights file is refused) and ``config_sha256``, the SHA-256 of the record
+  itself (canonical JSON without that field), so an edited or damaged config is refused too;
 - in a training run's ``latest/`` only: ``train_state.safetensors`` (optimizer moments, RNG states).
 
 Files are written to a temporary name and renamed, the JSON last, so an interrupted save never leaves a
 checkpoint that looks valid but is not.
+
+Loading checks, in this order and before any model is built: the record's hash, the model config's
+types and ranges (:func:`validate_model_config`), the weights' hash, then every tensor's name and shape read
+from the safetensors header against the shapes the config implies (computed on PyTorch's ``meta`` device,
+which allocates nothing). A bad config therefore costs milliseconds, not the model's memory.
+
+Checkpoints written before ``config_sha256`` existed (same ``format_version`` 1, e.g. older training runs)
+have no such field: the rule is that a record WITHOUT ``config_sha256`` is accepted, its config still being
+validated as above and its weights still covered by ``weights_sha256``; a record WITH it must match.
 """
 
 from __future__ import annotations
@@ -21,7 +31,7 @@ import subprocess
 from pathlib import Path
 
 import torch
-from safetensors import SafetensorError
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
 from pfnopt.surrogate.errors import CheckpointError
@@ -59,6 +69,56 @@ def code_version() -> dict:
     except Exception:  # noqa: BLE001
         pass
     return out
+
+
+CONFIG_HASH = "config_sha256"
+
+# (min, max) of every model-config field: far beyond any trained model, small enough that a config can
+# never ask for an absurd build (n_layer=2000, emsize=10**9)
+CONFIG_RANGES = {
+    "d_max": (1, 1024),
+    "n_max": (1, 1_000_000),
+    "emsize": (1, 8192),
+    "n_layer": (1, 128),
+    "n_head": (1, 256),
+    "mlp_ratio": (1, 64),
+    "n_buckets": (2, 65_536),
+    "decoder_hidden": (1, 65_536),
+    "y_features": (1, 4),
+}
+
+
+def record_sha256(record: dict) -> str:
+    """SHA-256 of the record's canonical JSON (sorted keys, no whitespace), without ``config_sha256``."""
+    body = {k: v for k, v in record.items() if k != CONFIG_HASH}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def seal(record: dict) -> dict:
+    """``record`` with its ``config_sha256`` set (what :func:`save_checkpoint` writes)."""
+    return {**record, CONFIG_HASH: record_sha256(record)}
+
+
+def validate_model_config(model: object, where: str = "checkpoint") -> PFNConfig:
+    """The PFNConfig of a record's ``model`` field, every field checked (an integer in its range of
+    :data:`CONFIG_RANGES`; ``emsize`` divisible by ``n_head``) BEFORE anything is built."""
+    if not isinstance(model, dict):
+        raise CheckpointError(f"{where}: 'model' must be a JSON object of the model config, got {model!r}")
+    unknown = sorted(set(model) - set(CONFIG_RANGES))
+    if unknown:
+        raise CheckpointError(f"{where} has an invalid model config: unknown fields {unknown}; allowed: "
+                              f"{sorted(CONFIG_RANGES)}")
+    for key, value in model.items():
+        lo, hi = CONFIG_RANGES[key]
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise CheckpointError(f"{where} has an invalid model config: {key}={value!r} must be an integer in [{lo}, {hi}]")
+        if not lo <= value <= hi:
+            raise CheckpointError(f"{where} has an invalid model config: {key}={value!r} is outside [{lo}, {hi}]")
+    cfg = PFNConfig.from_dict(model)
+    if cfg.emsize % cfg.n_head:
+        raise CheckpointError(f"{where} has an invalid model config: emsize={cfg.emsize} is not divisible by "
+                              f"n_head={cfg.n_head}")
+    return cfg
 
 
 def _atomic_json(path: Path, obj: dict) -> None:
@@ -99,7 +159,7 @@ def save_checkpoint(
     }
     if train_state is not None:
         record["train_state_sha256"] = sha256(directory / TRAIN_STATE)
-    _atomic_json(directory / CONFIG, record)
+    _atomic_json(directory / CONFIG, seal(record))
     return directory
 
 
@@ -123,6 +183,11 @@ def read_config(directory: str | Path) -> dict:
         )
     if "model" not in record or "weights_sha256" not in record:
         raise CheckpointError(f"{str(cfg_path)!r} lacks the 'model' or 'weights_sha256' field")
+    if CONFIG_HASH in record and record[CONFIG_HASH] != record_sha256(record):
+        raise CheckpointError(
+            f"{str(cfg_path)!r} does not match its {CONFIG_HASH}: the record was edited or is corrupt"
+        )
+    validate_model_config(record["model"], f"checkpoint {str(directory)!r}")
     return record
 
 
@@ -138,27 +203,28 @@ def load_checkpoint(directory: str | Path, device: str | torch.device = "cpu") -
             f"{str(weights)!r} does not match the SHA-256 in {CONFIG}: the file is corrupt, truncated or from another "
             "checkpoint"
         )
+    cfg = validate_model_config(record["model"], f"checkpoint {str(directory)!r}")
     try:
-        cfg = PFNConfig.from_dict(record["model"])
-    except (TypeError, ValueError) as e:
-        raise CheckpointError(f"checkpoint {str(directory)!r} has an invalid model config: {e}") from e
+        with safe_open(str(weights), framework="pt") as f:
+            shapes = {k: tuple(f.get_slice(k).get_shape()) for k in f.keys()}
+    except (SafetensorError, OSError, ValueError) as e:
+        raise CheckpointError(f"{str(weights)!r} is not a readable safetensors file ({e})") from e
+    with torch.device("meta"):  # the shapes the config implies, without allocating the model
+        expected = {k: tuple(v.shape) for k, v in PFNTransformer(cfg).state_dict().items()}
+    missing = sorted(set(expected) - set(shapes))
+    extra = sorted(set(shapes) - set(expected))
+    if missing or extra:
+        raise CheckpointError(
+            f"{str(weights)!r} does not match its config: missing tensors {missing[:5]}, unexpected {extra[:5]}"
+        )
+    for k, shape in shapes.items():
+        if shape != expected[k]:
+            raise CheckpointError(f"{str(weights)!r}: tensor {k!r} has shape {shape}, the config needs {expected[k]}")
     try:
         state = load_file(str(weights), device=str(device))
     except (SafetensorError, OSError, ValueError) as e:
         raise CheckpointError(f"{str(weights)!r} is not a readable safetensors file ({e})") from e
     model = PFNTransformer(cfg)
-    expected = model.state_dict()
-    missing = sorted(set(expected) - set(state))
-    extra = sorted(set(state) - set(expected))
-    if missing or extra:
-        raise CheckpointError(
-            f"{str(weights)!r} does not match its config: missing tensors {missing[:5]}, unexpected {extra[:5]}"
-        )
-    for k, v in state.items():
-        if tuple(v.shape) != tuple(expected[k].shape):
-            raise CheckpointError(
-                f"{str(weights)!r}: tensor {k!r} has shape {tuple(v.shape)}, the config needs {tuple(expected[k].shape)}"
-            )
     model.load_state_dict({k: v.float() for k, v in state.items()})
     return model.to(device).eval(), record
 

@@ -47,7 +47,7 @@ from pfnopt.surrogate.checkpoint import (
 )
 from pfnopt.surrogate.errors import CheckpointError
 from pfnopt.surrogate.model import PFNConfig, PFNTransformer, standardize
-from pfnopt.surrogate.priors import GPPrior, GPPriorConfig, make_prior
+from pfnopt.surrogate.priors import CurvePrior, GPPrior, GPPriorConfig, make_prior
 
 logger = logging.getLogger(__name__)
 
@@ -188,6 +188,22 @@ PRESETS: dict[str, TrainConfig] = {
         compile=True,
         threads=4,
     ),
+    # The learning-curve PFN (pfnopt/surrogate/checkpoints/curve): one curve per data set, see priors/curves.py.
+    "curve": TrainConfig(
+        preset="curve",
+        model=PFNConfig(d_max=2, n_max=64, emsize=64, n_layer=3, n_head=2, n_buckets=256, decoder_hidden=128),
+        prior=CurvePrior().to_dict(),
+        val_prior=CurvePrior().to_dict(),  # held-out curves, not GP data
+        steps=6000,
+        tokens_per_batch=2048,
+        n_targets=16,
+        n_start=64,
+        warmup=300,
+        border_samples=200_000,
+        val_per_n=64,
+        checkpoint_every=100,
+        eval_every=250,
+    ),
 }
 
 
@@ -233,7 +249,8 @@ def batch_size_for(cfg: TrainConfig, n_ctx: int) -> int:
 
 def normalized_batch(prior, b: int, n_ctx: int, n_tgt: int, d_max: int, gen, device, d=None):
     """Sample and standardise: returns ``x`` ``b x N x D``, ``y_ctx`` ``b x n``, ``y_tgt`` ``b x q``, ``d`` ``b``."""
-    batch = prior.sample(b, n_ctx + n_tgt, d_max, gen, device, d=d)
+    extra = {"n_ctx": n_ctx} if getattr(prior, "uses_n_ctx", False) else {}  # curves: context = observed prefix
+    batch = prior.sample(b, n_ctx + n_tgt, d_max, gen, device, d=d, **extra)
     loc, scale = standardize(batch.y[:, :n_ctx])
     y = (batch.y - loc) / scale
     return batch.x, y[:, :n_ctx], y[:, n_ctx:], batch.d

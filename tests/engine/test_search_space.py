@@ -29,25 +29,58 @@ SPACE = SearchSpace(
 
 
 @pytest.mark.parametrize(
-    "dist, msg",
+    "make, msg",
     [
-        (Float(2.0, 1.0), "low must be <= high"),
-        (Float(0.0, 1.0, log=True), "log-scale parameter needs low > 0"),
-        (Float(0.0, 1.0, step=0.3), "does not divide the range"),
-        (Float(0.0, float("nan")), "must be finite"),
-        (Int(5, 1), "low must be <= high"),
-        (Int(0, 10, log=True), "needs low >= 1"),
-        (Int(0, 10, step=3), "does not divide the range"),
-        (Int(0, 10, step=0), "step of p must be > 0"),
-        (Int(0.5, 3), "must be an integer"),
-        (Categorical([]), "at least one choice"),
-        (Categorical([1, 1]), "must be distinct"),
-        (Categorical([[1]]), "choices must be None, bool, int, float or str"),
+        (lambda: Float(2.0, 1.0), "low must be <= high"),
+        (lambda: Float(0.0, 1.0, log=True), "log-scale parameter needs low > 0"),
+        (lambda: Float(0.0, 1.0, step=0.3), "does not divide the range"),
+        (lambda: Float(0.0, float("nan")), "must be finite"),
+        (lambda: Float("0.5", 1.0), "low of .* must be a number, got '0.5'"),
+        (lambda: Float(0.0, 1.0, log="false"), "log must be True or False"),
+        (lambda: Int(5, 1), "low must be <= high"),
+        (lambda: Int(0, 10, log=True), "needs low >= 1"),
+        (lambda: Int(0, 10, step=3), "does not divide the range"),
+        (lambda: Int(0, 10, step=0), "step of .* must be > 0"),
+        (lambda: Int(0.5, 3), "must be an integer"),
+        (lambda: Int(0, 2**53 + 1), "beyond \\+-2\\*\\*53"),
+        (lambda: Categorical([]), "at least one choice"),
+        (lambda: Categorical([1, 1]), "must be distinct"),
+        (lambda: Categorical([[1]]), "choices must be None, bool, int, float or str"),
+        (lambda: Categorical([0.5, float("nan")]), "choices must be finite"),
+        (lambda: Categorical("abc"), "choices must be a list"),
     ],
 )
-def test_invalid_distributions_name_the_problem(dist, msg):
+def test_invalid_distributions_are_refused_at_construction(make, msg):
+    """As in Optuna, a distribution that cannot be used cannot be built (the error names the problem)."""
     with pytest.raises(ParameterError, match=msg):
-        dist.validate("p")
+        make()
+
+
+def test_suggest_names_the_parameter_of_a_bad_distribution():
+    import pfnopt
+
+    study = pfnopt.create_study(sampler="random")
+    trial = study.ask()
+    with pytest.raises(ParameterError, match="parameter 'x': low of .* must be a number, got '0.5'"):
+        trial.suggest_float("x", "0.5", 1)
+    with pytest.raises(ParameterError, match="parameter 'lr'.*log-scale"):
+        trial.suggest_float("lr", 0.0, 1.0, log=True)
+    assert trial.params == {}
+
+
+def test_int_bounds_are_exact_up_to_2_53():
+    """Integers are stored as floats: up to 2**53 they round-trip exactly; above, bounds are refused."""
+    import pfnopt
+
+    big = 2**53
+    study = pfnopt.create_study(sampler="random")
+    for _ in range(20):
+        t = study.ask()
+        v = t.suggest_int("n", big - 5, big)
+        assert study.trials[-1].params["n"] == v and big - 5 <= v <= big
+        study.tell(t, 0.0)
+    with pytest.raises(ParameterError, match="2\\*\\*53"):
+        study.ask().suggest_int("m", 9007199254740990, 9007199254740999)
 
 
 def test_decode_is_always_inside_the_space_and_typed():

@@ -78,8 +78,19 @@ def test_tell_errors_lose_nothing(storage, study_name):
     assert list(study.trials[0].values) == [3.0]
     with pytest.raises(TrialNotFoundError, match="no trial number 99"):
         study.tell(99, 1.0)
-    with pytest.raises(ParameterError, match="unknown trial state"):
-        study.tell(study.ask(), state="exploded")
+    t2 = study.ask()
+    for bad_state in ("exploded", "running", "waiting", TrialState.RUNNING):
+        # the message lists exactly the states tell takes
+        with pytest.raises(ParameterError, match="tell takes state complete, fail or pruned"):
+            study.tell(t2, state=bad_state)
+    with pytest.raises(InvalidValueError, match="objective value '1' is not a number"):
+        study.tell(t2, ["1"])  # strings are refused inside a list as they are alone
+    with pytest.raises(InvalidValueError, match="is not a number"):
+        study.tell(t2, [True])
+    with pytest.raises(InvalidValueError, match="constraint value '0.5' is not a number"):
+        study.tell(t2, 1.0, constraints=["0.5"])
+    assert study.trials[t2.number].state == TrialState.RUNNING  # refused, still RUNNING
+    assert study.tell(t2, 1.0).state == TrialState.COMPLETE
 
 
 @pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])

@@ -343,17 +343,18 @@ def test_claim_race_gives_each_trial_once(storage, reopen):
 
 def test_fail_stale_trials(storage, reopen):
     sid = storage.create_study("s", [MIN])
+    other = reopen(storage)  # opened first: on a loaded machine opening can take longer than the grace
+    other.get_study(sid)
     stale = storage.create_trial(sid)
     storage.create_trial(sid, state=TrialState.WAITING)  # no heartbeat: never failed
     done = storage.create_trial(sid)
     storage.finish_trial(done.trial_id, TrialState.COMPLETE, [1.0])
-    time.sleep(0.3)
+    time.sleep(2.5)
     fresh = storage.create_trial(sid)
     beating = storage.create_trial(sid)
     storage.record_heartbeat(beating.trial_id)
     assert storage.fail_stale_trials(sid, _dt.timedelta(seconds=60)) == []
-    other = reopen(storage)
-    results = run_threads(4, lambda i: (storage if i % 2 else other).fail_stale_trials(sid, _dt.timedelta(seconds=0.2)))
+    results = run_threads(4, lambda i: (storage if i % 2 else other).fail_stale_trials(sid, _dt.timedelta(seconds=2.0)))
     failed = [t for r in results for t in r]
     assert [t.trial_id for t in failed] == [stale.trial_id]  # exactly once, by one caller
     assert failed[0].state == TrialState.FAIL and failed[0].datetime_complete is not None

@@ -40,7 +40,7 @@ def full_text(e: BaseException) -> str:
         ("postgresql+psycopg://u:secret@h:5432/db", "postgresql+psycopg://u:***@h:5432/db"),
         ("postgresql://u:se@cr/et@h/db?sslmode=require", "postgresql://u:***@h/db?sslmode=require"),
         ("postgresql://u@h/db", "postgresql://u@h/db"),
-        ("postgresql://h/db?user=u&password=secret", "postgresql://h/db?user=u&password=***"),
+        ("postgresql://h/db?user=u&password=secret", "postgresql://h/db?password=***&user=u"),
         ("sqlite:///store/pfn@opt.db", "sqlite:///store/pfn@opt.db"),
         ("postgresql//u:secret@h/db", "postgresql//u:***@h/db"),
     ],

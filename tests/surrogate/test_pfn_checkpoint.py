@@ -75,13 +75,18 @@ def test_garbage_json_and_missing_files_raise(saved, tmp_path):
 
 def test_mismatched_config_raises(saved):
     _, path = saved
+    from pfnopt.surrogate.checkpoint import seal
+
     rec = json.loads((path / "config.json").read_text())
     rec["model"]["emsize"] = 64
     (path / "config.json").write_text(json.dumps(rec))
+    with pytest.raises(CheckpointError, match="does not match its config_sha256"):  # an edit breaks the seal
+        load_pfn(path)
+    (path / "config.json").write_text(json.dumps(seal(rec)))
     with pytest.raises(CheckpointError, match="shape"):
         load_pfn(path)
     rec["model"]["bogus"] = 1
-    (path / "config.json").write_text(json.dumps(rec))
+    (path / "config.json").write_text(json.dumps(seal(rec)))
     with pytest.raises(CheckpointError, match="invalid model config"):
         load_pfn(path)
 
@@ -95,8 +100,10 @@ def test_missing_tensor_raises(saved):
     rec = json.loads((path / "config.json").read_text())
     from pfnopt.surrogate.checkpoint import sha256
 
+    from pfnopt.surrogate.checkpoint import seal
+
     rec["weights_sha256"] = sha256(w)
-    (path / "config.json").write_text(json.dumps(rec))
+    (path / "config.json").write_text(json.dumps(seal(rec)))
     with pytest.raises(CheckpointError, match="missing tensors"):
         load_pfn(path)
 
@@ -111,3 +118,39 @@ def test_no_pickle_files_shipped():
     for f in (root / "checkpoints").rglob("*"):
         if f.is_file():
             assert f.stat().st_size < 16 * 2**20, f
+
+
+@pytest.mark.parametrize(
+    "field, value, msg",
+    [("emsize", "abc", "emsize='abc' must be an integer"), ("n_layer", 2000, "n_layer=2000 is outside"),
+     ("n_head", 0, "n_head=0 is outside"), ("emsize", 31, "not divisible by n_head"), ("d_max", True, "must be an integer")],
+)
+def test_checkpoint_config_is_validated_before_anything_is_built(saved, field, value, msg):
+    """A config with a wrong type or an absurd size is refused in milliseconds (issue 11, item 9), also when
+    its record hash is consistent (sealed) and also in an old record without the hash."""
+    from pfnopt.surrogate.checkpoint import seal
+
+    _, path = saved
+    rec = json.loads((path / "config.json").read_text())
+    rec["model"][field] = value
+    for body in (seal(rec), {k: v for k, v in rec.items() if k != "config_sha256"}):
+        (path / "config.json").write_text(json.dumps(body))
+        with pytest.raises(CheckpointError, match=msg):
+            load_pfn(path)
+
+
+def test_edited_record_is_refused_and_old_records_without_the_hash_still_load(saved):
+    from pfnopt.surrogate.checkpoint import load_checkpoint
+    from pfnopt.surrogate.pfn import DEFAULT_CHECKPOINT
+
+    _, path = saved
+    rec = json.loads((path / "config.json").read_text())
+    assert "config_sha256" in rec
+    (path / "config.json").write_text(json.dumps({**rec, "step": 999}))
+    with pytest.raises(CheckpointError, match="does not match its config_sha256"):
+        load_pfn(path)
+    old = {k: v for k, v in rec.items() if k != "config_sha256"}  # as written before the hash existed
+    (path / "config.json").write_text(json.dumps({**old, "step": 999}))
+    load_pfn(path)
+    model, record = load_checkpoint(DEFAULT_CHECKPOINT)  # the shipped checkpoint still loads
+    assert record["model"]["n_layer"] == len(model.blocks)

@@ -7,6 +7,13 @@ writer. ``sqlite://`` (or ``sqlite:///:memory:``) is one shared connection behin
 
 PostgreSQL: psycopg 3 (``postgresql+psycopg://``; ``postgresql://`` is mapped to it), READ
 COMMITTED, a pool with pre-ping so a restarted server costs no failed call, a connect timeout.
+
+Errors: every driver error becomes a one-line :class:`StorageError` naming the backend and the
+masked URL, with the driver's text scrubbed of the password (:func:`pfnopt.storage.urls.scrub`).
+Errors that may pass (connection lost or refused while the server restarts, serialization
+failure, deadlock, a locked SQLite file) become :class:`TransientStorageError`, which
+:func:`pfnopt.storage.sql.retry.retrying` retries; ``commit_unknown`` says the connection broke
+while COMMIT was on its way, so the write may have happened.
 """
 
 from __future__ import annotations
@@ -24,8 +31,8 @@ from sqlalchemy import event, exc
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.pool import StaticPool
 
-from pfnopt.exceptions import PfnoptError, StorageError, missing_extra
-from pfnopt.storage.urls import ACCEPTED_FORMS, mask_url
+from pfnopt.exceptions import PfnoptError, StorageError, TransientStorageError, missing_extra
+from pfnopt.storage.urls import ACCEPTED_FORMS, mask_url, remember_secret, scrub, true_password, unencoded_at
 
 BUSY_TIMEOUT_S = 30.0
 CONNECT_TIMEOUT_S = 10
@@ -63,6 +70,12 @@ def parse_url(url: str) -> URL:
     except (exc.ArgumentError, ValueError) as e:
         reason = "cannot be parsed" if isinstance(e, exc.ArgumentError) else f"is malformed ({e})"
         raise StorageError(f"storage URL {masked!r} {reason}; accepted forms: {ACCEPTED_FORMS}") from None
+    remember_secret(true_password(parsed, url))
+    if unencoded_at(parsed):
+        raise StorageError(
+            f"storage URL {masked!r}: the user name or password holds an unencoded '@' (the host would be read "
+            f"as {parsed.host.rpartition('@')[2]!r} with text before it); write '@' as %40 in the password"
+        )
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         if parsed.drivername not in ("sqlite", "sqlite+pysqlite"):
@@ -154,22 +167,37 @@ class Database:
     @contextlib.contextmanager
     def txn(self, write: bool = False) -> Iterator[Connection]:
         """One transaction: commits on success, rolls back on any error; driver errors become
-        StorageError (one line naming the backend and the masked URL). Writers on SQLite take the
-        write lock up front (``BEGIN IMMEDIATE``); readers on PostgreSQL get REPEATABLE READ, so
-        a multi-query read is one consistent snapshot (SQLite readers have that already)."""
+        StorageError (one line naming the backend and the masked URL; TransientStorageError for the
+        kind that may pass, with ``commit_unknown`` when the link broke during COMMIT). Writers on
+        SQLite take the write lock up front (``BEGIN IMMEDIATE``); readers on PostgreSQL get
+        REPEATABLE READ, so a multi-query read is one consistent snapshot (SQLite readers have
+        that already)."""
         if os.getpid() != self._pid:  # forked: never reuse the parent's connections
             self.engine.dispose(close=False)
             self._pid = os.getpid()
-        with self._serial, self.translate("write" if write else "read"):
-            with self.engine.connect() as conn:
-                if write and self.is_sqlite:
-                    conn.execution_options(pfnopt_write=True)
-                elif not write and not self.is_sqlite:
-                    # reads see ONE snapshot across their statements (psycopg puts the level in
-                    # its BEGIN: no extra round trip); writes stay READ COMMITTED + row locks
-                    conn.execution_options(isolation_level="REPEATABLE READ")
-                with conn.begin():
-                    yield conn
+        committing = False
+        with self._serial:
+            try:
+                with self.engine.connect() as conn:
+                    if write and self.is_sqlite:
+                        conn.execution_options(pfnopt_write=True)
+                    elif not write and not self.is_sqlite:
+                        # reads see ONE snapshot across their statements (psycopg puts the level in
+                        # its BEGIN: no extra round trip); writes stay READ COMMITTED + row locks
+                        conn.execution_options(isolation_level="REPEATABLE READ")
+                    trans = conn.begin()
+                    try:
+                        yield conn
+                    except BaseException:
+                        with contextlib.suppress(exc.SQLAlchemyError):  # a dead link cannot roll back
+                            trans.rollback()
+                        raise
+                    committing = True
+                    trans.commit()
+            except PfnoptError:
+                raise
+            except exc.SQLAlchemyError as e:
+                raise self.error(e, "write" if write else "read", committing) from e
 
     @contextlib.contextmanager
     def translate(self, action: str) -> Iterator[None]:
@@ -178,7 +206,14 @@ class Database:
         except PfnoptError:
             raise
         except exc.SQLAlchemyError as e:
-            raise StorageError(self.describe_error(e, action)) from e
+            raise self.error(e, action, False) from e
+
+    def error(self, e: BaseException, action: str, committing: bool) -> StorageError:
+        """The StorageError for a driver error (TransientStorageError when it may pass)."""
+        message = self.describe_error(e, action)
+        if is_transient(e):
+            return TransientStorageError(message, commit_unknown=committing)
+        return StorageError(message)
 
     def describe_error(self, e: BaseException, action: str) -> str:
         orig = getattr(e, "orig", None) or e
@@ -190,15 +225,52 @@ class Database:
             what = "no free connection in the pool"
         else:
             what = f"{action} failed"
-        pw = self.sa_url.password
+        pw = self.sa_url.password  # this database's own password, however short
         if pw:
             text = text.replace(str(pw), "***")
-        return f"{self.backend} storage {self.masked}: {what}: {mask_url(text)}"
+        return f"{self.backend} storage {self.masked}: {what}: {scrub(text)}"
 
     def dispose(self) -> None:
         self.engine.dispose()
 
 
+_CONNECT_TEXTS = (
+    "connection", "connect to", "unable to open", "could not translate", "timeout", "resolve host",
+    "password authentication", "no pg_hba.conf", "the database system is",
+)
+# SQLSTATE classes/codes that may pass: connection exceptions (08), serialization failure,
+# deadlock, admin/crash shutdown, "cannot connect now" (starting up), lock not available
+_TRANSIENT_SQLSTATES = ("40001", "40P01", "57P01", "57P02", "57P03", "55P03")
+_PERMANENT_TEXTS = (
+    "password authentication failed", "no pg_hba.conf entry", "does not exist", "resolve host",
+    "could not translate host name", "permission denied", "unable to open database file",
+)
+_TRANSIENT_TEXTS = (
+    "connection refused", "server closed the connection", "terminating connection", "the database system is",
+    "could not receive data", "could not send data", "connection is closed", "connection is lost",
+    "consuming input failed", "ssl syscall", "connection reset", "broken pipe", "no connection to the server",
+    "timeout expired", "connection timed out", "database is locked", "database is busy", "server conn crashed",
+)
+
+
 def _is_connect_failure(text: str) -> bool:
     lowered = text.lower()
-    return any(s in lowered for s in ("connection", "connect to", "unable to open", "could not translate", "timeout"))
+    return any(s in lowered for s in _CONNECT_TEXTS)
+
+
+def is_transient(e: BaseException) -> bool:
+    """Whether a driver error may pass if the call is tried again: a lost or refused connection
+    (the server restarting or failing over), a serialization failure, a deadlock, a locked
+    SQLite file. Wrong credentials, unknown hosts or databases and bad SQL are permanent."""
+    if isinstance(e, exc.TimeoutError):  # the pool had no free connection in time
+        return True
+    orig = getattr(e, "orig", None)
+    code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    if isinstance(code, str) and (code.startswith("08") or code in _TRANSIENT_SQLSTATES):
+        return True
+    text = " ".join(str(orig if orig is not None else e).split()).lower()
+    if any(s in text for s in _PERMANENT_TEXTS):
+        return False
+    if isinstance(e, exc.DBAPIError) and e.connection_invalidated:
+        return True
+    return isinstance(e, exc.OperationalError) and any(s in text for s in _TRANSIENT_TEXTS)

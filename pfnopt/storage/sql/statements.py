@@ -47,7 +47,7 @@ WAITING_IDS = (
 )
 CLAIM = (
     sa.update(m.trials).where(T.trial_id == _b("tid"), T.state == "WAITING")
-    .values(state="RUNNING", datetime_start=_b("now"), heartbeat=_b("now"))
+    .values(state="RUNNING", datetime_start=_b("now"), heartbeat=_b("beat"))
 )
 FINISH = (
     sa.update(m.trials).where(T.trial_id == _b("tid"), T.state.in_(OPEN_STATES))

@@ -14,12 +14,17 @@ Concurrency, on both backends:
   other sees zero rows and moves on.
 * Writes to a trial lock its row first (``SELECT ... FOR UPDATE``; SQLite is already serialised),
   so a trial cannot be changed after another worker finished it.
+* Failing stale trials and enqueuing their retries is ONE transaction: a crash between the two
+  can neither lose a retry nor enqueue one for a trial that was not failed.
+* Transient errors (a lost connection during a server restart, serialization failures,
+  deadlocks) are retried for up to ``retry_seconds`` (see :mod:`pfnopt.storage.sql.retry`).
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import json
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -29,6 +34,7 @@ from sqlalchemy.engine import Connection
 
 from pfnopt.exceptions import (
     DuplicateStudyError,
+    TransientStorageError,
     ParameterError,
     StudyNotFoundError,
     TrialFinishedError,
@@ -36,11 +42,13 @@ from pfnopt.exceptions import (
 )
 from pfnopt.records import FrozenTrial, StudyDirection, StudyInfo, TrialState, utcnow
 from pfnopt.space import Distribution, distribution_to_json
-from pfnopt.storage._util import check_consistent, copy_attrs, dump_json, new_trial_fields, to_internal
+from pfnopt.space.names import check_name
+from pfnopt.storage._util import check_consistent, copy_attrs, dump_json, new_trial_fields, retry_spec, to_internal
 from pfnopt.storage.base import BaseStorage
 from pfnopt.storage.sql import models as m
 from pfnopt.storage.sql import statements as q
 from pfnopt.storage.sql.engine import Database
+from pfnopt.storage.sql.retry import is_retry, retry_seconds_from_env, retrying
 from pfnopt.storage.sql.loader import BY_ID, BY_IDS, REFRESH, TrialCache, parse_distribution, to_db_float
 from pfnopt.storage.sql.schema import ensure_schema
 
@@ -57,8 +65,11 @@ class SQLStorage(BaseStorage):
     trials. Safe across threads, processes and machines; picklable (reconnects by URL).
     """
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, retry_seconds: float | None = None):
         self.url = url
+        self.retry_seconds = retry_seconds_from_env() if retry_seconds is None else float(retry_seconds)
+        if not self.retry_seconds >= 0:
+            raise ParameterError(f"retry_seconds must be >= 0, got {retry_seconds!r}")
         self._db = Database(url)
         self._cache = TrialCache()
         try:
@@ -69,7 +80,10 @@ class SQLStorage(BaseStorage):
         self._upsert = q.upserts("sqlite" if self._db.is_sqlite else "postgresql")
 
     def __reduce__(self):
-        return (type(self), (self.url,))
+        return (type(self), (self.url, self.retry_seconds))
+
+    def __repr__(self) -> str:
+        return f"SQLStorage({self._db.masked!r})"
 
     def describe(self) -> str:
         return self._db.masked
@@ -78,7 +92,9 @@ class SQLStorage(BaseStorage):
         self._db.dispose()
 
     # studies ------------------------------------------------------------------------------------
+    @retrying(idempotent=False)
     def create_study(self, name: str, directions: Sequence[StudyDirection]) -> int:
+        check_name("study name", name)
         dirs = [StudyDirection.parse(d) for d in directions]
         with self._db.txn(write=True) as conn:
             try:
@@ -94,6 +110,7 @@ class SQLStorage(BaseStorage):
             ])
         return study_id
 
+    @retrying(idempotent=False)
     def delete_study(self, study_id: int) -> None:
         with self._db.txn(write=True) as conn:
             self._lock_study(conn, study_id)
@@ -104,6 +121,7 @@ class SQLStorage(BaseStorage):
                 conn.execute(sa.delete(table).where(table.c.study_id == study_id))
         self._cache.drop(study_id)
 
+    @retrying(idempotent=True)
     def get_study_id(self, name: str) -> int:
         with self._db.txn() as conn:
             found = conn.execute(q.STUDY_ID_BY_NAME, {"name": name}).scalar()
@@ -113,6 +131,7 @@ class SQLStorage(BaseStorage):
         hint = f"; studies here: {', '.join(map(repr, known[:5]))}" + (" ..." if len(known) > 5 else "")
         raise StudyNotFoundError(f"no study named {name!r} in {self.describe()}" + (hint if known else " (it has no studies)"))
 
+    @retrying(idempotent=True)
     def get_study(self, study_id: int) -> StudyInfo:
         with self._db.txn() as conn:
             found = self._studies(conn, S.study_id == study_id)
@@ -120,10 +139,12 @@ class SQLStorage(BaseStorage):
             raise self._no_study(study_id)
         return found[0]
 
+    @retrying(idempotent=True)
     def list_studies(self) -> list[StudyInfo]:
         with self._db.txn() as conn:
             return self._studies(conn, sa.true())
 
+    @retrying(idempotent=True)
     def set_study_attr(self, study_id: int, key: str, value: Any, system: bool = False) -> None:
         text = dump_json(key, value)
         with self._db.txn(write=True) as conn:
@@ -132,6 +153,7 @@ class SQLStorage(BaseStorage):
                                                       "value_json": text})
 
     # trials -------------------------------------------------------------------------------------
+    @retrying(idempotent=False)
     def create_trial(
         self,
         study_id: int,
@@ -140,46 +162,96 @@ class SQLStorage(BaseStorage):
         distributions: dict[str, Distribution] | None = None,
         user_attrs: dict[str, Any] | None = None,
         system_attrs: dict[str, Any] | None = None,
+        heartbeat: bool = True,
     ) -> FrozenTrial:
         state, internal, users, systems = new_trial_fields(state, params, distributions, user_attrs, system_attrs)
-        now = utcnow() if state == TrialState.RUNNING else None
-        with self._db.txn(write=True) as conn:
-            number = conn.execute(q.NEXT_NUMBER, {"sid": study_id}).scalar()
-            if number is None:
-                raise self._no_study(study_id)
-            number -= 1
-            trial_id = conn.execute(q.INSERT_TRIAL, {
-                "study_id": study_id, "number": number, "state": state.name, "datetime_start": now, "heartbeat": now,
-            }).inserted_primary_key[0]
-            self._insert_params(conn, trial_id, internal)
-            self._upsert_trial_attrs(conn, trial_id, users, False)
-            self._upsert_trial_attrs(conn, trial_id, systems, True)
-        trial = FrozenTrial(
-            trial_id=trial_id, number=number, state=state,
-            params={n: d.to_external(v) for n, (v, d) in internal.items()},
-            distributions={n: d for n, (_, d) in internal.items()},
-            user_attrs=users, system_attrs=systems, datetime_start=now, heartbeat=now,
-        )
+        made: list[FrozenTrial] = []
+        try:
+            with self._db.txn(write=True) as conn:
+                made.append(self._insert_trial(conn, study_id, state, internal, users, systems, heartbeat))
+        except TransientStorageError as e:
+            # the link broke during COMMIT: the new row's id is known, so look whether it is there
+            if not (e.commit_unknown and made) or not self._committed(made[0], e):
+                raise
+        trial = made[0]
         self._cache.created(study_id, trial)
         return trial
 
-    def claim_waiting_trial(self, study_id: int) -> FrozenTrial | None:
+    def _committed(self, trial: FrozenTrial, error: TransientStorageError) -> bool:
+        """After a COMMIT of unknown outcome: True if ``trial`` (as written) is stored; False raises a
+        retryable error (it is not: running the call again is safe). Reads retry on their own here."""
+        deadline = time.monotonic() + self.retry_seconds
+        while True:
+            try:
+                with self._db.txn() as conn:
+                    row = conn.execute(sa.select(T.state, T.datetime_start).where(T.trial_id == trial.trial_id)).first()
+                break
+            except TransientStorageError:
+                if time.monotonic() > deadline:
+                    raise error from None
+                time.sleep(0.2)
+        if row is not None and row.state == trial.state.name and row.datetime_start == trial.datetime_start:
+            return True
+        raise TransientStorageError(str(error), commit_unknown=False) from error
+
+    def _insert_trial(
+        self,
+        conn: Connection,
+        study_id: int,
+        state: TrialState,
+        internal: dict[str, tuple[float, Distribution]],
+        users: dict[str, Any],
+        systems: dict[str, Any],
+        heartbeat: bool,
+    ) -> FrozenTrial:
+        """Insert a trial with the next number inside the caller's write transaction."""
+        now = utcnow() if state == TrialState.RUNNING else None
+        beat = now if heartbeat else None
+        number = conn.execute(q.NEXT_NUMBER, {"sid": study_id}).scalar()
+        if number is None:
+            raise self._no_study(study_id)
+        number -= 1
+        trial_id = conn.execute(q.INSERT_TRIAL, {
+            "study_id": study_id, "number": number, "state": state.name, "datetime_start": now, "heartbeat": beat,
+        }).inserted_primary_key[0]
+        self._insert_params(conn, trial_id, internal)
+        self._upsert_trial_attrs(conn, trial_id, users, False)
+        self._upsert_trial_attrs(conn, trial_id, systems, True)
+        return FrozenTrial(
+            trial_id=trial_id, number=number, state=state,
+            params={n: d.to_external(v) for n, (v, d) in internal.items()},
+            distributions={n: d for n, (_, d) in internal.items()},
+            user_attrs=users, system_attrs=systems, datetime_start=now, heartbeat=beat,
+        )
+
+    @retrying(idempotent=False)
+    def claim_waiting_trial(self, study_id: int, heartbeat: bool = True) -> FrozenTrial | None:
         with self._db.txn() as conn:  # cheap read first: most asks find nothing to claim
             row = conn.execute(q.FIRST_WAITING, {"sid": study_id}).first()
         if row is None:
             raise self._no_study(study_id)
         if row[1] is None:
             return None
-        with self._db.txn(write=True) as conn:
-            while True:
-                candidates = list(conn.execute(q.WAITING_IDS, {"sid": study_id}).scalars())
-                if not candidates:
-                    return None
-                for trial_id in candidates:
-                    if conn.execute(q.CLAIM, {"tid": trial_id, "now": utcnow()}).rowcount == 1:
-                        return BY_ID.load(conn, {"tid": trial_id})[0]
-                    # rowcount 0: another worker claimed this one first; try the next
+        claimed: list[FrozenTrial] = []
+        try:
+            with self._db.txn(write=True) as conn:
+                while not claimed:
+                    candidates = list(conn.execute(q.WAITING_IDS, {"sid": study_id}).scalars())
+                    if not candidates:
+                        return None
+                    for trial_id in candidates:
+                        now = utcnow()
+                        if conn.execute(q.CLAIM, {"tid": trial_id, "now": now,
+                                                  "beat": now if heartbeat else None}).rowcount == 1:
+                            claimed.append(BY_ID.load(conn, {"tid": trial_id})[0])
+                            break
+                        # rowcount 0: another worker claimed this one first; try the next
+        except TransientStorageError as e:
+            if not (e.commit_unknown and claimed) or not self._committed(claimed[0], e):
+                raise
+        return claimed[0]
 
+    @retrying(idempotent=True)
     def set_trial_params(self, trial_id: int, params: dict[str, Any], distributions: dict[str, Distribution]) -> None:
         internal = to_internal(params, distributions)
         if not internal:
@@ -193,11 +265,13 @@ class SQLStorage(BaseStorage):
                     check_consistent(r.param_name, (r.param_value, parse_distribution(r.distribution_json)), new, r.number)
             self._insert_params(conn, trial_id, internal)
 
+    @retrying(idempotent=True)
     def set_trial_intermediate_value(self, trial_id: int, step: int, value: float) -> None:
         with self._db.txn(write=True) as conn:
             self._check_open(trial_id, conn.execute(q.LOCK_TRIAL, {"tid": trial_id}).first())
             conn.execute(self._upsert["intermediate"], {"trial_id": trial_id, "step": int(step), "value": to_db_float(value)})
 
+    @retrying(idempotent=True)
     def set_trial_attr(self, trial_id: int, key: str, value: Any, system: bool = False) -> None:
         text = dump_json(key, value)
         with self._db.txn(write=True) as conn:
@@ -205,6 +279,7 @@ class SQLStorage(BaseStorage):
             conn.execute(self._upsert["trial_attr"], {"trial_id": trial_id, "is_system": system, "key": key,
                                                       "value_json": text})
 
+    @retrying(idempotent=True)
     def finish_trial(
         self,
         trial_id: int,
@@ -220,7 +295,15 @@ class SQLStorage(BaseStorage):
         with self._db.txn(write=True) as conn:
             study_id = conn.execute(q.FINISH, {"tid": trial_id, "state": state.name, "now": utcnow()}).scalar()
             if study_id is None:  # missing, or finished already (perhaps by another worker just now)
-                self._check_open(trial_id, conn.execute(q.LOCK_TRIAL, {"tid": trial_id}).first())
+                row = conn.execute(q.LOCK_TRIAL, {"tid": trial_id}).first()
+                if is_retry() and row is not None and row.state == state.name:
+                    # our earlier try may have committed before its reply was lost: the same outcome
+                    # stored already is that try's, not a second finish
+                    done = BY_ID.load(conn, {"tid": trial_id})[0]
+                    if _same_values(done.values, values) and _same_values(done.constraints, constraints):
+                        self._cache.add(row.study_id, [done])
+                        return done
+                self._check_open(trial_id, row)
             if values is not None and len(values):
                 conn.execute(q.INSERT_VALUES, [
                     {"trial_id": trial_id, "objective": i, "value": to_db_float(v)} for i, v in enumerate(values)
@@ -248,13 +331,17 @@ class SQLStorage(BaseStorage):
         self._cache.drop(done)  # the cache keeps finished trials forever: reload this study's
         return trial
 
-    def record_heartbeat(self, trial_id: int) -> None:
+    @retrying(idempotent=True)
+    def record_heartbeat(self, trial_id: int) -> bool:
         with self._db.txn(write=True) as conn:
             if conn.execute(q.BEAT, {"tid": trial_id, "now": utcnow()}).rowcount == 0:
                 if conn.execute(q.TRIAL_EXISTS, {"tid": trial_id}).first() is None:
                     raise self._no_trial(trial_id)
+                return False
+        return True
 
-    def fail_stale_trials(self, study_id: int, grace: _dt.timedelta) -> list[FrozenTrial]:
+    @retrying(idempotent=True)
+    def fail_stale_trials(self, study_id: int, grace: _dt.timedelta, max_retry: int = 0) -> list[FrozenTrial]:
         args = {"sid": study_id, "cutoff": utcnow() - grace}
         with self._db.txn() as conn:  # cheap read first: usually nothing is stale
             row = conn.execute(q.ANY_STALE, args).first()
@@ -262,12 +349,20 @@ class SQLStorage(BaseStorage):
             raise self._no_study(study_id)
         if row[1] is None:
             return []
+        retries: list[FrozenTrial] = []
         with self._db.txn(write=True) as conn:
             ids = list(conn.execute(q.FAIL_STALE, {**args, "now": utcnow()}).scalars())
-            failed = BY_IDS.load(conn, {"ids": ids}) if ids else []
+            failed = sorted(BY_IDS.load(conn, {"ids": ids}), key=lambda t: t.number) if ids else []
+            for t in failed:
+                spec = retry_spec(t, max_retry)
+                if spec is not None:
+                    retries.append(self._insert_trial(conn, study_id, TrialState.WAITING, {}, {}, spec, False))
         self._cache.add(study_id, failed)
+        for r in retries:
+            self._cache.created(study_id, r)
         return failed
 
+    @retrying(idempotent=True)
     def get_trial(self, trial_id: int) -> FrozenTrial:
         cached = self._cache.get(trial_id)
         if cached is not None:
@@ -281,6 +376,7 @@ class SQLStorage(BaseStorage):
             self._cache.add(owners[trial_id], found)
         return found[0]
 
+    @retrying(idempotent=True)
     def get_trial_id(self, study_id: int, number: int) -> int:
         cached = self._cache.finished_number(study_id, number)
         if cached is not None:
@@ -293,6 +389,7 @@ class SQLStorage(BaseStorage):
                 raise TrialNotFoundError(f"study {study_id} in {self.describe()} has no trial number {number!r}")
         return found
 
+    @retrying(idempotent=True)
     def get_all_trials(self, study_id: int, states: Sequence[TrialState] | None = None) -> list[FrozenTrial]:
         watermark, unfinished = self._cache.pending(study_id)
         fresh: list[FrozenTrial] = []
@@ -310,6 +407,7 @@ class SQLStorage(BaseStorage):
         wanted = {TrialState(s) for s in states}
         return [t for t in out if t.state in wanted]
 
+    @retrying(idempotent=True)
     def get_n_trials(self, study_id: int, states: Sequence[TrialState] | None = None) -> int:
         with self._db.txn() as conn:
             count = conn.execute(q.TRIAL_COUNT, {"sid": study_id}).scalar()
@@ -379,3 +477,9 @@ class SQLStorage(BaseStorage):
 
     def _no_trial(self, trial_id: int) -> TrialNotFoundError:
         return TrialNotFoundError(f"no trial with id {trial_id!r} in {self.describe()}")
+
+
+def _same_values(stored: Sequence[float] | None, given: Sequence[float] | None) -> bool:
+    a = list(stored or [])
+    b = [float(v) for v in (given or [])]
+    return len(a) == len(b) and all(x == y or (x != x and y != y) for x, y in zip(a, b))

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pfnopt.surrogate.priors.bag import PriorBag
 from pfnopt.surrogate.priors.base import Batch, Prior
+from pfnopt.surrogate.priors.curves import CurvePrior
 from pfnopt.surrogate.priors.engineering import PosynomialPrior
 from pfnopt.surrogate.priors.gp import GPPrior, GPPriorConfig
 from pfnopt.surrogate.priors.nongp import MLPPrior, StepPrior
 
-__all__ = ["Batch", "Prior", "GPPrior", "GPPriorConfig", "MLPPrior", "StepPrior", "PosynomialPrior", "PriorBag", "make_prior"]
+__all__ = ["Batch", "Prior", "GPPrior", "GPPriorConfig", "MLPPrior", "StepPrior", "PosynomialPrior", "PriorBag", "CurvePrior", "make_prior"]
 
 
 def make_prior(spec: dict) -> Prior:
@@ -24,6 +25,8 @@ def make_prior(spec: dict) -> Prior:
         return MLPPrior(**spec)
     if name == "steps":
         return StepPrior(**{k: v for k, v in spec.items()})
+    if name == "curves":
+        return CurvePrior(**spec)
     if name == "bag":
         return PriorBag([make_prior(c) for c in spec["components"]], spec["weights"])
-    raise ValueError(f"prior name={name!r} is not known; allowed: 'gp', 'mlp', 'steps', 'posynomial', 'bag'")
+    raise ValueError(f"prior name={name!r} is not known; allowed: 'gp', 'mlp', 'steps', 'posynomial', 'bag', 'curves'")
