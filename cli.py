@@ -12,6 +12,7 @@ import typer
 from pfnopt.commands import automl as _automl
 from pfnopt.commands import bench as _bench
 from pfnopt.commands import demo as _demo
+from pfnopt.commands import interop as _interop
 from pfnopt.commands import plot as _plot
 from pfnopt.commands import pretrain as _pretrain
 from pfnopt.commands import serve as _serve
@@ -26,12 +27,22 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        from pfnopt import __version__
+
+        typer.echo(f"pfnopt {__version__}")
+        raise typer.Exit()
 
 
 @app.callback()
 def _root(
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks on errors."),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
 ) -> None:
     if debug:
         os.environ["PFNOPT_DEBUG"] = "1"
@@ -50,6 +61,8 @@ app.command("pretrain")(_pretrain.pretrain)
 app.add_typer(_bench.app, name="bench")
 app.add_typer(_plot.app, name="plot")
 app.add_typer(_automl.app, name="automl")
+app.add_typer(_interop.export_app, name="export")
+app.add_typer(_interop.import_app, name="import")
 app.command("serve")(_serve.serve)
 
 

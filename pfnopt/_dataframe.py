@@ -62,3 +62,57 @@ def trials_dataframe(study: "Study") -> "pandas.DataFrame":
     if df.empty:
         return pd.DataFrame(columns=["number", "state", "value"])
     return df
+
+
+OPTUNA_ATTRS = ("number", "value", "datetime_start", "datetime_complete", "duration", "params",
+                "user_attrs", "system_attrs", "state")
+_ALLOWED = (*OPTUNA_ATTRS, "intermediate_values", "constraints", "distributions")
+
+
+def optuna_trials_dataframe(study: "Study", attrs=None, multi_index: bool = False) -> "pandas.DataFrame":
+    """Optuna's ``trials_dataframe(attrs, multi_index)`` columns: ``params_x`` (or ``("params",
+    "x")`` with ``multi_index``), ``value`` / ``values_<i or metric name>``, ``duration`` as a
+    timedelta, ``state`` as the state's name."""
+    import pandas as pd
+
+    from pfnopt.exceptions import ParameterError
+
+    attrs = tuple(attrs) if attrs is not None else OPTUNA_ATTRS
+    bad = [a for a in attrs if a not in _ALLOWED]
+    if bad:
+        raise ParameterError(f"trials_dataframe: unknown attrs {bad!r}; allowed: {', '.join(_ALLOWED)}")
+    names = study.metric_names
+    n_obj = len(study.directions)
+    records: list[dict[tuple[str, str], Any]] = []
+    for t in study.get_trials():
+        row: dict[tuple[str, str], Any] = {}
+        for a in attrs:
+            if a == "value":
+                if n_obj == 1 and names is None:
+                    row[("value", "")] = t.values[0] if t.values else None
+                else:
+                    for i in range(n_obj):
+                        row[("values", names[i] if names else str(i))] = t.values[i] if t.values else None
+            elif a in ("params", "user_attrs", "system_attrs", "intermediate_values", "distributions"):
+                for k, v in dict(getattr(t, a)).items():
+                    row[(a, str(k))] = repr(v) if a == "distributions" else v
+            elif a == "constraints":
+                for i, c in enumerate(t.constraints or []):
+                    row[("constraints", str(i))] = c
+            elif a == "state":
+                row[("state", "")] = t.state.name
+            else:
+                row[(a, "")] = getattr(t, a)
+        records.append(row)
+    columns: list[tuple[str, str]] = []
+    for r in records:
+        for c in r:
+            if c not in columns:
+                columns.append(c)
+    order = {a: i for i, a in enumerate(attrs)}
+    columns.sort(key=lambda c: (order.get("value" if c[0] == "values" else c[0], 99), 0))
+    df = pd.DataFrame([[r.get(c) for c in columns] for r in records], columns=pd.MultiIndex.from_tuples(columns)
+                      if columns else None)
+    if not multi_index and columns:
+        df.columns = ["_".join(p for p in c if p) for c in columns]
+    return df

@@ -83,6 +83,8 @@ def _tell_with_reason(study: "Study", trial: "Trial", state: TrialState, reason:
         return frozen
     attrs: dict[str, Any] = {"fail_reason": reason, "sampler_seconds": trial.sampler_seconds}
     attrs.update({f"sampler:{k}": json_safe(v) for k, v in trial.diagnostics.items()})
+    if trial._constraint_names is not None:
+        attrs["constraint_names"] = list(trial._constraint_names)
     try:
         return study._storage.finish_trial(trial._trial_id, state, None, trial.constraints, attrs)
     except TrialFinishedError:  # failed as stale by another worker meanwhile
@@ -125,6 +127,8 @@ def run_optimize(
         nonlocal started
         with lock:
             if n_trials is not None and started >= n_trials:
+                return False
+            if getattr(study, "_stop_requested", False):  # study.stop()
                 return False
             if deadline is not None and time.monotonic() >= deadline:
                 return False

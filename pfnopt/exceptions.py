@@ -94,3 +94,14 @@ class TransientStorageError(StorageError):
     def __init__(self, message: str, commit_unknown: bool = False):
         super().__init__(message)
         self.commit_unknown = commit_unknown
+
+
+# Optuna's names for the same errors, so ``except optuna.exceptions.X`` ports with the import.
+OptunaError = PfnoptError
+DuplicatedStudyError = DuplicateStudyError
+UpdateFinishedTrialError = TrialFinishedError
+StorageInternalError = StorageError
+
+
+class ExperimentalWarning(PfnoptError, Warning):
+    """Optuna's warning class for experimental features (pfnopt raises none; programs filter it)."""

@@ -121,6 +121,38 @@ class FrozenTrial:
     def last_step(self) -> int | None:
         return max(self.intermediate_values) if self.intermediate_values else None
 
+    # an objective re-run on a stored trial (Optuna's ``objective(study.best_trial)``) ---------
+    def suggest(self, name: str, distribution: Distribution) -> Any:
+        """The stored value of ``name`` (checked against ``distribution``); raises if it has none."""
+        from pfnopt.exceptions import ParameterError
+        from pfnopt.space import check_value
+
+        if name not in self.params:
+            raise ParameterError(f"trial {self.number} has no parameter {name!r}; it has {sorted(self.params)}")
+        check_value(name, distribution.validate(name), self.params[name])
+        return self.params[name]
+
+    def suggest_float(self, name: str, low: float, high: float, *, log: bool = False, step: float | None = None) -> float:
+        from pfnopt.space import Float
+
+        return self.suggest(name, Float(low, high, log=log, step=step))
+
+    def suggest_int(self, name: str, low: int, high: int, *, step: int = 1, log: bool = False) -> int:
+        from pfnopt.space import Int
+
+        return self.suggest(name, Int(low, high, log=log, step=step))
+
+    def suggest_categorical(self, name: str, choices: Sequence[Any]) -> Any:
+        from pfnopt.space import Categorical
+
+        return self.suggest(name, Categorical(choices))
+
+    def report(self, value: float, step: int) -> None:
+        """Does nothing: a stored trial keeps its intermediate values (as in Optuna)."""
+
+    def should_prune(self) -> bool:
+        return False
+
 
 @dataclass(frozen=True)
 class StudyInfo:
@@ -133,3 +165,19 @@ class StudyInfo:
     user_attrs: Mapping[str, Any] = field(default_factory=dict)
     system_attrs: Mapping[str, Any] = field(default_factory=dict)
     n_trials: int = 0
+
+    # Optuna's StudySummary attribute names ----------------------------------------------
+    @property
+    def study_name(self) -> str:
+        return self.name
+
+    @property
+    def datetime_start(self) -> _dt.datetime | None:
+        return self.created
+
+    @property
+    def direction(self) -> StudyDirection:
+        """The single direction (raises for a multi-objective study, as Optuna does)."""
+        if len(self.directions) != 1:
+            raise ValueError(f"study {self.name!r} has {len(self.directions)} objectives; use .directions")
+        return self.directions[0]

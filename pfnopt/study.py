@@ -27,7 +27,7 @@ from pfnopt.exceptions import (
     UsageError,
 )
 from pfnopt.pruners import BasePruner, get_pruner
-from pfnopt.records import FrozenTrial, StudyDirection, TrialState
+from pfnopt.records import FrozenTrial, StudyDirection, StudyInfo, TrialState
 from pfnopt.samplers import BaseSampler, get_sampler
 from pfnopt.space import Distribution, SearchSpace, as_space
 from pfnopt.space.names import check_name
@@ -69,7 +69,9 @@ class Study:
         info = self._storage.get_study(self._study_id)
         self.study_name = info.name
         self.directions: tuple[StudyDirection, ...] = info.directions
-        self.sampler = get_sampler(sampler)
+        from pfnopt.samplers.compat import as_pfnopt_sampler
+
+        self.sampler = get_sampler(as_pfnopt_sampler(sampler))
         self.pruner = get_pruner(pruner)
         self.heartbeat_interval, self.grace_period, self.max_retry = check_heartbeat_settings(
             heartbeat_interval, grace_period, max_retry
@@ -102,8 +104,17 @@ class Study:
     def set_system_attr(self, key: str, value: Any) -> None:
         self._storage.set_study_attr(self._study_id, key, value, system=True)
 
-    def get_trials(self, states: Iterable[TrialState] | None = None) -> list[FrozenTrial]:
-        """Trials ordered by number (snapshots), optionally only those in ``states``."""
+    def get_trials(
+        self, deepcopy: bool | Iterable[TrialState] = True, states: Iterable[TrialState] | None = None
+    ) -> list[FrozenTrial]:
+        """Trials ordered by number (snapshots), optionally only those in ``states``.
+
+        Optuna's signature ``get_trials(deepcopy=True, states=None)``; ``deepcopy`` changes nothing
+        here (a FrozenTrial is immutable and every read returns new snapshots), and an iterable of
+        states as the first positional argument is read as ``states`` (pfnopt's older signature).
+        """
+        if not isinstance(deepcopy, bool) and states is None:
+            states = deepcopy
         return self._storage.get_all_trials(self._study_id, tuple(states) if states is not None else None)
 
     @property
@@ -155,13 +166,26 @@ class Study:
 
     # ask / tell -------------------------------------------------------------------------------
     def ask(
-        self, space: Mapping[str, Distribution] | SearchSpace | None = None, n: int | None = None
+        self, space: Mapping[str, Distribution] | SearchSpace | None = None, n: int | None = None,
+        fixed_distributions: Mapping[str, Any] | None = None,
     ) -> Trial | list[Trial]:
         """Start a trial (or ``n`` trials, as a list). With ``space``, its params are sampled now.
 
+        ``fixed_distributions`` is Optuna's name for ``space`` (its distributions may be pfnopt's,
+        ``pfnopt.distributions``' Optuna-named ones, or Optuna's own objects).
         An enqueued (WAITING) trial is claimed first, if there is one. With heartbeats on, stale
         RUNNING trials are failed (and retried) before anything else.
         """
+        if fixed_distributions is not None:
+            if space is not None:
+                raise ParameterError("give ask(space) or ask(fixed_distributions=...), not both")
+            from pfnopt.distributions import to_pfnopt_space
+
+            space = to_pfnopt_space(fixed_distributions)
+        elif space is not None and not isinstance(space, SearchSpace) and isinstance(space, Mapping):
+            from pfnopt.distributions import to_pfnopt_space
+
+            space = to_pfnopt_space(space)  # Optuna's distribution objects too
         if n is not None:
             if isinstance(n, bool) or not isinstance(n, int) or n < 1:
                 raise ParameterError(f"ask(n=...) needs a positive integer, got {n!r}")
@@ -255,6 +279,13 @@ class Study:
         if constraints is None and handle is not None:
             constraints = handle.constraints
         attrs: dict[str, Any] = {}
+        if handle is not None and handle._constraint_names is not None:
+            attrs["constraint_names"] = list(handle._constraint_names)
+        constraints_func = getattr(self.sampler, "constraints_func", None)
+        if constraints is None and constraints_func is not None and state == TrialState.COMPLETE:
+            # Optuna's constraints_func=: computed from the trial as stored (params, user attrs)
+            constraints = list(constraints_func(frozen))
+            attrs["constraints"] = [float(c) for c in constraints]  # where Optuna's examples read them
         if handle is not None:
             attrs["sampler_seconds"] = handle.sampler_seconds
             attrs.update({f"sampler:{k}": json_safe(v) for k, v in handle.diagnostics.items()})
@@ -295,8 +326,18 @@ class Study:
         except TrialNotFoundError:
             raise TrialNotFoundError(f"study {self.study_name!r} has no trial number {trial}") from None
 
-    def enqueue_trial(self, params: Mapping[str, Any], user_attrs: Mapping[str, Any] | None = None) -> FrozenTrial:
-        """Queue a trial with fixed ``params``: the next ``ask`` claims it (WAITING -> RUNNING)."""
+    def enqueue_trial(
+        self, params: Mapping[str, Any], user_attrs: Mapping[str, Any] | None = None, skip_if_exists: bool = False
+    ) -> FrozenTrial:
+        """Queue a trial with fixed ``params``: the next ``ask`` claims it (WAITING -> RUNNING).
+
+        ``skip_if_exists=True`` queues nothing when a trial (WAITING, RUNNING or finished) already
+        has exactly these params, and returns that trial.
+        """
+        if skip_if_exists:
+            for t in self.get_trials():
+                if _same_params(t, params):
+                    return t
         return self._storage.create_trial(
             self._study_id, state=TrialState.WAITING, user_attrs=dict(user_attrs or {}),
             system_attrs={"fixed_params": dict(params)},
@@ -338,14 +379,60 @@ class Study:
         """
         from pfnopt._optimize import run_optimize
 
-        run_optimize(self, objective, n_trials, timeout, n_jobs, catch, callbacks, show_progress_bar, executor)
+        self._optimizing, self._stop_requested = True, False
+        try:
+            run_optimize(self, objective, n_trials, timeout, n_jobs, catch, callbacks, show_progress_bar, executor)
+        finally:
+            self._optimizing, self._stop_requested = False, False
 
-    def trials_dataframe(self):  # -> pandas.DataFrame
+    def trials_dataframe(self, attrs: Sequence[str] | None = None, multi_index: bool = False):  # -> pandas.DataFrame
         """One row per trial: number, state, value(s), datetimes, duration, params_*, constraint_*,
-        feasible, user_attrs_*."""
-        from pfnopt._dataframe import trials_dataframe
+        feasible, user_attrs_*.
 
-        return trials_dataframe(self)
+        With Optuna's ``attrs`` (a tuple of ``number``, ``value``, ``datetime_start``,
+        ``datetime_complete``, ``duration``, ``params``, ``user_attrs``, ``system_attrs``,
+        ``intermediate_values``, ``state``, ``constraints``) or ``multi_index=True``, the
+        columns are Optuna's (``duration`` a timedelta, ``values_<metric name>`` when named).
+        """
+        from pfnopt._dataframe import optuna_trials_dataframe, trials_dataframe
+
+        if attrs is None and not multi_index:
+            return trials_dataframe(self)
+        return optuna_trials_dataframe(self, attrs, multi_index)
+
+    # Optuna's study API ---------------------------------------------------------------------
+    def stop(self) -> None:
+        """Stop the running ``optimize`` after the trials already started (Optuna's ``study.stop``)."""
+        if not getattr(self, "_optimizing", False):
+            raise RuntimeError("study.stop() is meant to be called inside optimize (from an objective or a callback)")
+        self._stop_requested = True
+
+    def add_trial(self, trial: FrozenTrial) -> FrozenTrial:
+        """Store a trial made with ``pfnopt.trial.create_trial`` (or another study's), keeping its
+        params, values, constraints, intermediate values, attrs, state and, where the storage
+        can, its datetimes. Returns the stored trial (with its number in this study)."""
+        from pfnopt._add_trials import add_trial
+
+        return add_trial(self, trial)
+
+    def add_trials(self, trials: Iterable[FrozenTrial]) -> list[FrozenTrial]:
+        """:meth:`add_trial` for each trial, in order."""
+        return [self.add_trial(t) for t in trials]
+
+    @property
+    def metric_names(self) -> list[str] | None:
+        """Names of the objectives set with :meth:`set_metric_names` (None if never set)."""
+        names = self.system_attrs.get("metric_names")
+        return list(names) if names is not None else None
+
+    def set_metric_names(self, metric_names: Sequence[str]) -> None:
+        """Name the objectives (one name per direction); used by ``trials_dataframe`` and plots."""
+        names = list(metric_names)
+        if len(names) != len(self.directions) or not all(isinstance(n, str) and n for n in names):
+            raise ParameterError(
+                f"set_metric_names needs {len(self.directions)} non-empty string(s) (one per objective), got {metric_names!r}"
+            )
+        self.set_system_attr("metric_names", names)
 
     def __repr__(self) -> str:
         return f"Study(name={self.study_name!r}, storage={self._storage.describe()!r})"
@@ -412,8 +499,55 @@ def delete_study(study_name: str, storage: str | BaseStorage) -> None:
     store.delete_study(store.get_study_id(study_name))
 
 
-def get_all_study_summaries(storage: str | BaseStorage):
+def get_all_study_summaries(storage: str | BaseStorage, include_best_trial: bool = True):
+    """The studies of a storage (:class:`~pfnopt.records.StudyInfo`, with Optuna's
+    ``study_name``, ``direction(s)``, ``n_trials``, ``datetime_start``, ``user_attrs``).
+    ``include_best_trial`` is accepted for Optuna's signature; summaries carry no best trial."""
     return get_storage(storage).list_studies()
+
+
+def get_all_study_names(storage: str | BaseStorage) -> list[str]:
+    """The names of the studies of a storage, oldest first."""
+    return [s.name for s in get_storage(storage).list_studies()]
+
+
+def copy_study(
+    *, from_study_name: str, from_storage: str | BaseStorage, to_storage: str | BaseStorage,
+    to_study_name: str | None = None,
+) -> Study:
+    """Copy a study (directions, attributes, every trial with its datetimes where the storage
+    can) into another storage; raises DuplicateStudyError if the target name exists there."""
+    source = load_study(from_study_name, from_storage, sampler="random")
+    target = create_study(to_study_name or from_study_name, to_storage, sampler="random", directions=list(source.directions))
+    for k, v in source.user_attrs.items():
+        target.set_user_attr(k, v)
+    for k, v in source.system_attrs.items():
+        target.set_system_attr(k, v)
+    target.add_trials(source.get_trials())
+    return target
+
+
+class MaxTrialsCallback:
+    """Stop ``optimize`` once the study has ``n_trials`` trials in ``states`` (default COMPLETE),
+    counting those of every worker: a callback ``optimize(callbacks=[MaxTrialsCallback(20)])``."""
+
+    def __init__(self, n_trials: int, states: Iterable[TrialState] | None = (TrialState.COMPLETE,)):
+        if isinstance(n_trials, bool) or not isinstance(n_trials, int) or n_trials < 0:
+            raise ParameterError(f"MaxTrialsCallback: n_trials must be a non-negative integer, got {n_trials!r}")
+        self._n_trials = n_trials
+        self._states = tuple(states) if states is not None else None
+
+    def __call__(self, study: Study, trial: FrozenTrial) -> None:
+        if len(study.get_trials(states=self._states)) >= self._n_trials:
+            study.stop()
+
+
+def _same_params(t: FrozenTrial, params: Mapping[str, Any]) -> bool:
+    have = {**t.system_attrs.get("fixed_params", {}), **t.params}
+    return set(have) == set(params) and all(have[k] == params[k] for k in params)
+
+
+StudySummary = StudyInfo
 
 
 _TELL_STATES = {"complete": TrialState.COMPLETE, "fail": TrialState.FAIL, "pruned": TrialState.PRUNED}

@@ -12,7 +12,7 @@ import time
 from typing import TYPE_CHECKING, Any, Sequence
 
 from pfnopt.exceptions import InvalidValueError, ParameterError, TrialFinishedError
-from pfnopt.records import FrozenTrial
+from pfnopt.records import FrozenTrial, TrialState  # noqa: F401  (TrialState: Optuna's pfnopt.trial.TrialState)
 from pfnopt.space import Categorical, Distribution, Float, Int, SearchSpace, check_value
 from pfnopt.space.names import check_name
 
@@ -36,6 +36,7 @@ class Trial:
         self._proposal: dict[str, Any] | None = None
         self._proposal_space: SearchSpace | None = None
         self._constraints: list[float] | None = None
+        self._constraint_names: list[str] | None = None
         self.sampler_seconds = 0.0
         self.diagnostics: dict[str, Any] = {}
         self.datetime_start = frozen.datetime_start
@@ -146,6 +147,30 @@ class Trial:
         if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
             raise InvalidValueError(f"constraints must be a sequence of numbers, got {values!r}")
         self._constraints = [_number("constraint value", v) for v in values]
+        self._constraint_names = None
+
+    def set_constraint(self, key: str, value: float) -> None:
+        """One named constraint value (Optuna 5's ``trial.set_constraint``): feasible when <= 0.
+
+        Named constraints are kept in the order first set; their names are stored with the trial
+        (system attribute ``constraint_names``). A name set twice keeps its first value, as in Optuna.
+        """
+        if not isinstance(key, str) or not key:
+            raise ParameterError(f"a constraint name must be a non-empty string, got {key!r}")
+        try:
+            v = float(value)
+        except (TypeError, ValueError):
+            raise InvalidValueError(f"constraint {key!r} must be a number, got {value!r}") from None
+        if math.isnan(v):
+            raise InvalidValueError(f"constraint {key!r} is NaN; constraint values must be numbers")
+        names = self._constraint_names
+        if names is None or self._constraints is None:
+            names, self._constraints = [], []
+        if key in names:
+            return
+        names.append(key)
+        self._constraints.append(v)
+        self._constraint_names = names
 
     # keeping the trial alive ----------------------------------------------------------------
     def heartbeat(self) -> None:
@@ -273,3 +298,9 @@ def ensure_running(frozen: FrozenTrial) -> None:
         raise TrialFinishedError(
             f"trial {frozen.number} is already finished ({frozen.state.name}); it cannot be told again"
         )
+
+
+# Optuna's names, at Optuna's module path (pfnopt.trial.X); defined in pfnopt._frozen_trials.
+from pfnopt._frozen_trials import FixedTrial, create_trial  # noqa: E402
+
+__all__ = ["FixedTrial", "FrozenTrial", "Trial", "TrialState", "create_trial"]

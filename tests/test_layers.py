@@ -18,6 +18,7 @@ BASE = {"pfnopt.exceptions"}
 ALLOWED: dict[str, set[str]] = {
     "pfnopt.exceptions": set(),
     "pfnopt.space": BASE,
+    "pfnopt.distributions": BASE | {"pfnopt.space"},  # Optuna's names for the space's distributions
     "pfnopt.records": BASE | {"pfnopt.space"},
     "pfnopt.surrogate": BASE,  # the bottom of the stack: torch, and the error tree's leaf module
     "pfnopt.qmc": BASE,  # numpy Sobol points (leaf)
@@ -26,13 +27,15 @@ ALLOWED: dict[str, set[str]] = {
     "pfnopt.acquisition": BASE | {"pfnopt.space", "pfnopt.surrogate", "pfnopt.qmc"},
     "pfnopt.storage": BASE | {"pfnopt.space", "pfnopt.records"},
     "pfnopt.samplers": BASE | {"pfnopt.space", "pfnopt.records", "pfnopt.surrogate", "pfnopt.acquisition",
-                               "pfnopt.qmc", "pfnopt.devices", "pfnopt.study_view"},
+                               "pfnopt.qmc", "pfnopt.devices", "pfnopt.study_view", "pfnopt.distributions"},
     "pfnopt.pruners": BASE | {"pfnopt.records", "pfnopt.surrogate"},  # curve-pfn: the curve PFN, lazily
     "pfnopt.problems": BASE | {"pfnopt.space"},
 }
 STUDY_LAYER = BASE | {"pfnopt.space", "pfnopt.records", "pfnopt.samplers", "pfnopt.pruners", "pfnopt.storage",
-                      "pfnopt.trial", "pfnopt.study", "pfnopt._optimize", "pfnopt._dataframe", "pfnopt._heartbeat"}
-for name in ("pfnopt.trial", "pfnopt.study", "pfnopt._optimize", "pfnopt._dataframe", "pfnopt._heartbeat"):
+                      "pfnopt.trial", "pfnopt.study", "pfnopt._optimize", "pfnopt._dataframe", "pfnopt._heartbeat",
+                      "pfnopt.distributions", "pfnopt._add_trials", "pfnopt._frozen_trials"}
+for name in ("pfnopt.trial", "pfnopt.study", "pfnopt._optimize", "pfnopt._dataframe", "pfnopt._heartbeat",
+             "pfnopt._add_trials", "pfnopt._frozen_trials"):
     ALLOWED[name] = STUDY_LAYER
 
 

@@ -35,7 +35,11 @@ def _study(name: str, storage: str | None, sampler: str | None = None, seed: int
 @cli_errors
 def ask(
     study: str = typer.Argument(..., help="Study name."),
-    space: str = typer.Option(..., "--space", help='Search space as JSON, e.g. \'{"x": {"type": "float", "low": 0, "high": 1}}\'.'),
+    space: str | None = typer.Option(None, "--space", help='Search space as JSON, e.g. \'{"x": {"type": "float", "low": 0, "high": 1}}\'.'),
+    search_space: str | None = typer.Option(
+        None, "--search-space",
+        help='Optuna\'s search-space JSON (as `optuna ask` takes it), e.g. '
+        '\'{"x": {"name": "FloatDistribution", "attributes": {"low": 0.0, "high": 1.0}}}\'.'),
     sampler: str | None = typer.Option(None, "--sampler", help=SAMPLER_HELP),
     seed: int | None = typer.Option(None, "--seed", help="Sampler seed."),
     storage: str | None = StorageOption,
@@ -47,7 +51,14 @@ def ask(
     import pfnopt
     from pfnopt.samplers import get_sampler
 
-    parsed = parse_space(space)
+    if (space is None) == (search_space is None):
+        raise ValueError("pfnopt ask needs --space (pfnopt's JSON) or --search-space (Optuna's JSON), exactly one")
+    if space is not None:
+        parsed = parse_space(space)
+    else:
+        from pfnopt.commands.interop import parse_optuna_search_space
+
+        parsed = parse_optuna_search_space(search_space)
     st = pfnopt.load_study(study, require_existing_database(storage_url(storage)), sampler=get_sampler(sampler, seed=seed))
     trial = st.ask(parsed)
     typer.echo(json.dumps({"number": trial.number, "params": trial.params}))

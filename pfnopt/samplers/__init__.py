@@ -11,6 +11,7 @@ from typing import Any
 
 from pfnopt.exceptions import ParameterError
 from pfnopt.samplers.base import BaseSampler
+from pfnopt.samplers.base import BaseSampler as _ContractBase
 from pfnopt.samplers.simple import RandomSampler, SobolSampler
 
 # name -> ("module:Class", fixed keyword arguments)
@@ -49,7 +50,7 @@ def sampler_names() -> list[str]:
 
 def get_sampler(name: str | BaseSampler | None, seed: int | None = None, **kwargs: Any) -> BaseSampler:
     """A sampler by name (``random``, ``sobol``, ...); a BaseSampler instance is returned as is."""
-    if isinstance(name, BaseSampler):
+    if isinstance(name, _ContractBase):  # pfnopt's base (BaseSampler below is Optuna-contract aware)
         return name
     if name is None:
         name = default_sampler_name()
@@ -65,3 +66,23 @@ def default_sampler_name() -> str:
 
 
 __all__ = ["BaseSampler", "RandomSampler", "SobolSampler", "get_sampler", "register_sampler", "sampler_names"]
+
+# Optuna's sampler names (pfnopt/samplers/compat.py); BaseSampler becomes the base that also takes
+# Optuna's infer_relative_search_space / sample_relative / sample_independent contract.
+from pfnopt.samplers.compat import (  # noqa: E402
+    BaseSampler,  # noqa: F811  (the base that also takes Optuna's contract)
+    BruteForceSampler,
+    CmaEsSampler,
+    GPSampler,
+    GridSampler,
+    NSGAIIISampler,
+    NSGAIISampler,
+    OptunaSamplerAdapter,
+    PartialFixedSampler,
+    QMCSampler,
+    RandomSampler,  # noqa: F811  (pfnopt's, with Optuna's sample_independent)
+    TPESampler,
+)
+
+__all__ += ["BruteForceSampler", "CmaEsSampler", "GPSampler", "GridSampler", "NSGAIIISampler", "NSGAIISampler",
+            "OptunaSamplerAdapter", "PartialFixedSampler", "QMCSampler", "TPESampler"]

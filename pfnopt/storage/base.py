@@ -138,6 +138,13 @@ class BaseStorage(abc.ABC):
     def get_n_trials(self, study_id: int, states: Sequence[TrialState] | None = None) -> int:
         return len(self.get_all_trials(study_id, states))
 
+    def set_trial_datetimes(self, trial_id: int, datetime_start: _dt.datetime | None,
+                            datetime_complete: _dt.datetime | None) -> FrozenTrial:
+        """Overwrite a trial's start and completion times (copying a trial from another storage
+        keeps its history). Optional: storages without it raise NotImplementedError and copies
+        keep the time of copying."""
+        raise NotImplementedError(f"{type(self).__name__} cannot set a trial's datetimes")
+
     def close(self) -> None:  # noqa: B027 (optional hook, deliberately not abstract)
         """Release connections (no-op by default)."""
 

@@ -273,6 +273,11 @@ class InMemoryStorage(BaseStorage):
             )
         return t
 
+    def set_trial_datetimes(self, trial_id: int, datetime_start: _dt.datetime | None,
+                            datetime_complete: _dt.datetime | None) -> FrozenTrial:
+        with self._lock:
+            return self._swap(self._trial(trial_id), datetime_start=datetime_start, datetime_complete=datetime_complete)
+
     def _swap(self, t: FrozenTrial, **changes: Any) -> FrozenTrial:
         study_id, number = self._trial_index[t.trial_id]
         new = dataclasses.replace(t, **changes)

@@ -317,6 +317,20 @@ class SQLStorage(BaseStorage):
         self._cache.add(study_id, [trial])
         return trial
 
+    def set_trial_datetimes(self, trial_id: int, datetime_start: _dt.datetime | None,
+                            datetime_complete: _dt.datetime | None) -> FrozenTrial:
+        with self._db.txn(write=True) as conn:
+            done = conn.execute(
+                sa.update(m.trials).where(m.trials.c.trial_id == trial_id)
+                .values(datetime_start=datetime_start, datetime_complete=datetime_complete)
+                .returning(m.trials.c.study_id)
+            ).scalar()
+            if done is None:
+                raise self._no_trial(trial_id)
+            trial = BY_ID.load(conn, {"tid": trial_id})[0]
+        self._cache.drop(done)  # the cache keeps finished trials forever: reload this study's
+        return trial
+
     @retrying(idempotent=True)
     def record_heartbeat(self, trial_id: int) -> bool:
         with self._db.txn(write=True) as conn:
