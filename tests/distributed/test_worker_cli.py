@@ -96,5 +96,5 @@ def test_bad_input_gets_a_clear_error(tmp_path, study_name):
     assert no_fn.exit_code == 1 and "has no function 'nope'" in no_fn.output
     bad_beat = runner.invoke(app, ["worker", study_name, "--objective", f"{OBJECTIVES}:conditional",
                                    "--storage", url, "--heartbeat-interval", "0"])
-    assert bad_beat.exit_code == 1 and "heartbeat_interval must be > 0" in bad_beat.output
+    assert bad_beat.exit_code == 1 and "heartbeat_interval must be a finite number of seconds > 0" in bad_beat.output
     assert pfnopt.load_study(study_name, url).get_trials() == []

@@ -109,7 +109,9 @@ def test_column_view_equals_the_column_of_every_statistic(pfn):
             one = post.columns(j, j + 1)
             assert one._probs is not None and torch.equal(one.probs, masses[:, j : j + 1])
             assert one.batch_shape == (11, 1)
-            close = {"rtol": 1e-4, "atol": 1e-6 * float(Y[:, j].std())}  # float32 sums over buckets, reordered
+            # float32 sums over 592 buckets in another order; the variance (E[y^2] - mean^2) loses digits to
+            # cancellation when |mean| >> std, hence rtol 1e-3 (a wrong column would be off by O(1))
+            close = {"rtol": 1e-3, "atol": 1e-6 * float(Y[:, j].std())}
             for stat in ("mean", "variance"):
                 torch.testing.assert_close(getattr(one, stat), getattr(post, stat)[:, j : j + 1], **close)
             best = float(np.median(Y[:, j]))
