@@ -187,7 +187,7 @@ def _open(url: str) -> int:
 
 
 def test_concurrent_first_open_creates_the_schema_once(sql_storage_url):
-    with mp.get_context("fork").Pool(4) as pool:
+    with mp.get_context("spawn").Pool(4) as pool:
         assert pool.map(_open, [sql_storage_url] * 4) == [0] * 4
     assert stored_revision(sql_storage_url) == [SCHEMA_REVISION]
 

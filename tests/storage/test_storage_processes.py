@@ -16,7 +16,7 @@ from pfnopt.space import Categorical, Float
 
 N_TRIALS = 200
 SPACE = {"x": Float(-1.0, 1.0), "kind": Categorical(["a", "b", "c"])}
-CTX = mp.get_context("fork")  # quick to start; each worker opens its own storage from the URL
+CTX = mp.get_context("spawn")  # not fork: the test process has threads (heartbeats, Dask loops) whose locks a fork would copy held
 
 
 def _worker(url: str, study: str, worker: int, n: int, start, out) -> None:
