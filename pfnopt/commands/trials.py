@@ -11,9 +11,9 @@ import typer
 from rich.table import Table
 
 from pfnopt.commands._common import (
+    OBJECTIVE_HELP,
     SAMPLER_HELP,
     StorageOption,
-    OBJECTIVE_HELP,
     cli_errors,
     console,
     fmt,

@@ -34,9 +34,9 @@ from sqlalchemy.engine import Connection
 
 from pfnopt.exceptions import (
     DuplicateStudyError,
-    TransientStorageError,
     ParameterError,
     StudyNotFoundError,
+    TransientStorageError,
     TrialFinishedError,
     TrialNotFoundError,
 )
@@ -48,8 +48,8 @@ from pfnopt.storage.base import BaseStorage
 from pfnopt.storage.sql import models as m
 from pfnopt.storage.sql import statements as q
 from pfnopt.storage.sql.engine import Database
-from pfnopt.storage.sql.retry import is_retry, retry_seconds_from_env, retrying
 from pfnopt.storage.sql.loader import BY_ID, BY_IDS, REFRESH, TrialCache, parse_distribution, to_db_float
+from pfnopt.storage.sql.retry import is_retry, retry_seconds_from_env, retrying
 from pfnopt.storage.sql.schema import ensure_schema
 
 T, S = m.trials.c, m.studies.c
