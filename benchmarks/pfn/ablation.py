@@ -28,17 +28,19 @@ those lines each time:
 from __future__ import annotations
 
 import argparse
-import glob
 import json
 import logging
 import math
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-CELLS = HERE.parent / "results" / "engineering" / "cells"
+sys.path.insert(0, str(HERE.parent / "samplers"))
+from rule_variants import _committed, _lines  # noqa: E402  (the committed cells and the JSONL records, one home)
+
 V1 = "pfnopt/surrogate/checkpoints/v1"  # the shipped default until v2 (cells recorded "checkpoint": null used it)
 VARIANTS = ("v1-opt", "v2", "v2-notrend", "v2-early", "v2-opt")
 PROBLEMS = (
@@ -95,18 +97,6 @@ def run(variant: str, problems: list[str], seeds: list[int], out_dir: Path, v2: 
             with out.open("a") as f:
                 f.write(json.dumps(rec) + "\n")
             print(variant, rec, flush=True)
-
-
-def _lines(path: Path) -> list[dict]:
-    return [json.loads(s) for s in path.read_text().splitlines() if s.strip()] if path.is_file() else []
-
-
-def _committed(problem: str, method: str) -> dict[int, float]:
-    out = {}
-    for f in glob.glob(str(CELLS / problem / method / "seed*.json")):
-        d = json.loads(Path(f).read_text())
-        out[d["seed"]] = math.inf if d["final_gap"] is None else d["final_gap"]
-    return out
 
 
 def _log(g: float) -> float:
