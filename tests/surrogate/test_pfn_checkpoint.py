@@ -98,9 +98,7 @@ def test_missing_tensor_raises(saved):
     state.pop("head.out.bias")
     save_file(state, str(w))
     rec = json.loads((path / "config.json").read_text())
-    from pfnopt.surrogate.checkpoint import sha256
-
-    from pfnopt.surrogate.checkpoint import seal
+    from pfnopt.surrogate.checkpoint import seal, sha256
 
     rec["weights_sha256"] = sha256(w)
     (path / "config.json").write_text(json.dumps(seal(rec)))
