@@ -10,7 +10,8 @@ the committed report and figure.
         --out benchmarks/results/multifidelity/runs.jsonl --resume
 
 A CurvePFN variant is named ``curve-pfn/t=0.2/k=1/r=2/w=0`` (threshold, top_k, min_reports, n_warmup_steps;
-omitted fields keep the defaults of ``METHODS['curve-pfn']``).
+omitted fields keep the defaults of ``METHODS['curve-pfn']``); ``freeze-thaw/f=first/c=2/s=0.01`` is
+:class:`pfnopt.multifidelity.FreezeThaw` (fresh_estimate, chunk_epochs, stop_below; defaults otherwise).
 """
 
 from __future__ import annotations
@@ -58,6 +59,21 @@ def make_pruner(method: str):
     return CurvePFNPruner(**kwargs)
 
 
+FT_FIELDS = {"f": ("fresh_estimate", str), "c": ("chunk_epochs", int), "s": ("stop_below", float)}
+
+
+def freeze_thaw_kwargs(method: str) -> dict:
+    """``freeze-thaw/f=first/c=2`` -> FreezeThaw keyword arguments."""
+    out = {}
+    for f in method.split("/")[1:]:
+        key, _, val = f.partition("=")
+        if key not in FT_FIELDS:
+            raise SystemExit(f"unknown freeze-thaw field {key!r} in {method!r}; allowed: {', '.join(FT_FIELDS)}")
+        arg, cast = FT_FIELDS[key]
+        out[arg] = cast(val)
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--tasks", default="all", help="comma-separated OpenML task ids, or 'all' (34)")
@@ -93,7 +109,7 @@ def main() -> None:
                     if m.startswith("freeze-thaw"):
                         from pfnopt.multifidelity.compare import run_freeze_thaw
 
-                        r = run_freeze_thaw(bench, task, m, seed, budget, sampler=args.sampler)
+                        r = run_freeze_thaw(bench, task, m, seed, budget, sampler=args.sampler, **freeze_thaw_kwargs(m))
                     else:
                         r = run_search(bench, task, make_pruner(m), m, seed, budget, sampler=args.sampler)
                     rec = asdict(r) | {"sampler": args.sampler, "oracle": best, "oracle_n": args.oracle_n,

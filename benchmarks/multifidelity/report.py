@@ -29,13 +29,119 @@ def epochs_to_reach(traj, value):
     return next((e for e, v in traj if v >= value - 1e-12), None)
 
 
+def regret_of(r, epochs=None):
+    inc = r["incumbent"] if epochs is None else incumbent_at(r["trajectory"], epochs)
+    return r["oracle"] - inc if math.isfinite(inc) else r["oracle"]  # nothing complete: regret = oracle
+
+
+def versus(by, cells, m, others):
+    """Per task (mean over the seeds in ``cells``): wins/ties/losses of ``m`` against each of ``others``."""
+    tasks = sorted({t for t, _ in cells}, key=int)
+    mean = {o: {t: np.mean([regret_of(by[(t, s)][o]) for (tt, s) in cells if tt == t]) for t in tasks}
+            for o in [m, *others]}
+    out = {}
+    for o in others:
+        w = sum(mean[m][t] < mean[o][t] - 1e-9 for t in tasks)
+        ti = sum(abs(mean[m][t] - mean[o][t]) <= 1e-9 for t in tasks)
+        out[o] = (w, ti, len(tasks))
+    return out, mean, tasks
+
+
+def extra_sections(by, methods, extra, budget):
+    """Methods beyond ORDER (a tuned CurvePFN, freeze-thaw) on the cells where they ran with every method."""
+    if not extra:
+        return [], []
+    cells = sorted((k for k, v in by.items() if all(m in v for m in methods + extra)), key=lambda k: (int(k[0]), k[1]))
+    if not cells:
+        return [], []
+    seeds = sorted({s for _, s in cells})
+    lines = ["", "## Tuned CurvePFN and freeze-thaw (random sampling, evaluation seeds)", "",
+             f"{len(cells)} cells ({len({t for t, _ in cells})} tasks; seeds {', '.join(map(str, seeds))}) where "
+             "every method ran; same configurations, same budget of " + f"{budget} epochs.", "",
+             "| method | mean regret (points) | median regret | mean trials | better than none / median / hyperband "
+             "/ asha / curve-pfn (tasks, ties in brackets) |", "|---|---|---|---|---|"]
+    for m in methods + extra:
+        regs = [regret_of(by[k][m]) for k in cells]
+        others = [o for o in methods if o != m]
+        vs, _, tasks = versus(by, cells, m, others)
+        txt = " / ".join(f"{vs[o][0]} ({vs[o][1]})" if o in vs else "-" for o in methods)
+        lines.append(f"| {m} | {100 * np.mean(regs):.3f} | {100 * np.median(regs):.3f} | "
+                     f"{np.mean([by[k][m]['n_trials'] for k in cells]):.0f} | {txt} of {len(tasks)} |")
+    lines += ["", "Per task (mean over those seeds, accuracy points):", "",
+              "| task | " + " | ".join(methods + extra) + " |", "|---|" + "---|" * len(methods + extra)]
+    for t in sorted({t for t, _ in cells}, key=int):
+        vals = {m: np.mean([regret_of(by[(t, s)][m]) for (tt, s) in cells if tt == t]) for m in methods + extra}
+        lo = min(vals.values())
+        lines.append(f"| {t} | " + " | ".join(f"**{100 * v:.3f}**" if v <= lo + 1e-9 else f"{100 * v:.3f}"
+                                              for v in vals.values()) + " |")
+    return lines, cells
+
+
+def pfn_section(pfn_runs, random_by, budget):
+    """Searches whose configurations came from pfnopt's PFN sampler (on the cells where they ran)."""
+    by = defaultdict(dict)
+    for r in pfn_runs:
+        by[(r["task"], r["seed"])][r["method"]] = r
+    ms = [m for m in ORDER if any(m in v for v in by.values())] + sorted(
+        {r["method"] for r in pfn_runs} - set(ORDER))
+    lines = ["", "## PFN sampling", "",
+             "pfnopt's `pfn` sampler proposes the configurations (it sees the trials each method let finish); "
+             f"budget {budget} epochs. Regret in accuracy points per cell (task, seed); the random-sampling "
+             "regret of the same method and cell in brackets where it ran.", "",
+             "| task | seed | " + " | ".join(ms) + " |", "|---|---|" + "---|" * len(ms)]
+    for k in sorted(by, key=lambda k: (int(k[0]), k[1])):
+        row = []
+        for m in ms:
+            if m not in by[k]:
+                row.append("-")
+                continue
+            txt = f"{100 * regret_of(by[k][m]):.3f}"
+            if m in random_by.get(k, {}):
+                txt += f" ({100 * regret_of(random_by[k][m]):.3f})"
+            row.append(txt)
+        lines.append(f"| {k[0]} | {k[1]} | " + " | ".join(row) + " |")
+    secs = {m: np.mean([v[m]["seconds"] for v in by.values() if m in v]) for m in ms}
+    lines += ["", "Mean wall seconds per PFN-sampled search: " + ", ".join(f"{m} {secs[m]:.0f}" for m in ms) + "."]
+    return lines
+
+
+def tuning_section(tuning_runs):
+    """The tuning split: CurvePFN variants against Median and Hyperband (never the evaluation seeds)."""
+    by = defaultdict(dict)
+    for r in tuning_runs:
+        by[(r["task"], r["seed"])][r["method"]] = r
+    variants = sorted({r["method"] for r in tuning_runs if r["method"].startswith("curve-pfn")})
+    cells = sorted((k for k, v in by.items() if all(m in v for m in variants + ["median", "hyperband"])),
+                   key=lambda k: (int(k[0]), k[1]))
+    if not cells:
+        return []
+    lines = ["", "## Tuning split (CurvePFN settings chosen here)", "",
+             f"Tasks {', '.join(sorted({t for t, _ in cells}, key=int))}, seed(s) "
+             f"{', '.join(map(str, sorted({s for _, s in cells})))} (never used for evaluation). Variant names: "
+             "`curve-pfn/t=threshold` (other fields at the defaults: top_k 1, min_reports 3, warm-up 2 steps).",
+             "", "| variant | mean regret (points) | better than median / hyperband (cells) | mean trials |",
+             "|---|---|---|---|"]
+    for v in variants:
+        regs = [regret_of(by[k][v]) for k in cells]
+        wm = sum(regret_of(by[k][v]) < regret_of(by[k]["median"]) - 1e-9 for k in cells)
+        wh = sum(regret_of(by[k][v]) < regret_of(by[k]["hyperband"]) - 1e-9 for k in cells)
+        lines.append(f"| {v} | {100 * np.mean(regs):.3f} | {wm} / {wh} of {len(cells)} | "
+                     f"{np.mean([by[k][v]['n_trials'] for k in cells]):.0f} |")
+    for b in ("median", "hyperband"):
+        lines.append(f"| {b} | {100 * np.mean([regret_of(by[k][b]) for k in cells]):.3f} | - | "
+                     f"{np.mean([by[k][b]['n_trials'] for k in cells]):.0f} |")
+    return lines
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=Path, required=True)
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--command", default="")
+    ap.add_argument("--tuning", type=Path, default=None, help="the tuning split's JSON lines (tuning.jsonl)")
     args = ap.parse_args()
-    runs = [json.loads(x) for x in args.runs.read_text().splitlines() if x.strip()]
+    all_runs = [json.loads(x) for x in args.runs.read_text().splitlines() if x.strip()]
+    runs = [r for r in all_runs if r.get("sampler", "random") == "random"]
     by = defaultdict(dict)  # (task, seed) -> method -> run
     for r in runs:
         by[(r["task"], r["seed"])][r["method"]] = r
@@ -151,6 +257,14 @@ def main() -> None:
         f"Command: `{args.command}`" if args.command else "",
         "",
     ]
+    extra = sorted({r["method"] for r in runs} - set(ORDER))
+    extra_lines, extra_cells = extra_sections(by, methods, extra, budget)
+    lines[-3:-3] = extra_lines
+    pfn_runs = [r for r in all_runs if r.get("sampler") == "pfn"]
+    if pfn_runs:
+        lines[-3:-3] = pfn_section(pfn_runs, by, budget)
+    if args.tuning is not None and args.tuning.is_file():
+        lines[-3:-3] = tuning_section([json.loads(x) for x in args.tuning.read_text().splitlines() if x.strip()])
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "lcbench_pruners.md").write_text("\n".join(lines))
 
@@ -159,7 +273,7 @@ def main() -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.5))
+    fig, (ax1, ax2, ax3) = plt.subplots(1, 3, figsize=(18, 4.5))
     grid = np.linspace(52, budget, 60).astype(int)
     for m in methods:
         curve = [np.mean([regret(cells[k][m], e) for k in cells]) for e in grid]
@@ -177,6 +291,15 @@ def main() -> None:
     ax2.set_ylabel("mean regret at the budget (points)")
     ax2.set_yscale("symlog", linthresh=0.1)
     ax2.set_title("per task, at equal epochs")
+    if extra_cells:
+        ms = methods + extra
+        for m in ms:
+            curve = [np.mean([regret(by[k][m], e) for k in extra_cells]) for e in grid]
+            ax3.plot(grid, 100 * np.asarray(curve), label=m, ls="--" if m in extra else "-")
+        ax3.set_yscale("log")
+        ax3.set_xlabel("epochs spent")
+        ax3.set_title(f"cells with every method ({len(extra_cells)})")
+        ax3.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(args.out / "lcbench_pruners.png", dpi=90)
     print("\n".join(lines))

@@ -66,11 +66,16 @@ class FreezeThaw:
         chunk_epochs: epochs a continued trial gets per decision.
         stop_below: a paused trial whose probability of beating the incumbent falls below this is pruned.
         n_startup: fresh trials before any is continued (the estimate for a fresh one needs a few).
+        fresh_estimate: ``"latest"`` (default): a fresh configuration's probability is the mean over every
+            trial started so far of its probability under its latest forecast (1 or 0 for completed
+            trials: whether their final value beats the incumbent); ``"first"``: the mean of the forecasts
+            after each trial's first chunk (biased upwards by the PFN's wide short-prefix forecasts).
         checkpoint: a curve-PFN checkpoint directory (default: the packaged one).
     """
 
     def __init__(self, study: "Study", space: Any, max_epochs: int, first_epochs: int = 2, chunk_epochs: int = 1,
-                 stop_below: float = 1e-3, n_startup: int = 5, checkpoint: str | Path | None = None):
+                 stop_below: float = 1e-3, n_startup: int = 5, checkpoint: str | Path | None = None,
+                 fresh_estimate: str = "latest"):
         owner = "FreezeThaw"
         self.max_epochs = check_int(owner, "max_epochs", max_epochs, 3)
         self.first_epochs = check_int(owner, "first_epochs", first_epochs, 2)
@@ -79,6 +84,9 @@ class FreezeThaw:
         self.chunk_epochs = check_int(owner, "chunk_epochs", chunk_epochs, 1)
         self.stop_below = check_float(owner, "stop_below", stop_below, 0.0, 1.0)
         self.n_startup = check_int(owner, "n_startup", n_startup, 1)
+        if fresh_estimate not in ("latest", "first"):
+            raise ParameterError(f"{owner}: fresh_estimate={fresh_estimate!r} is not known; allowed: latest, first")
+        self.fresh_estimate = fresh_estimate
         if len(study.directions) != 1:
             raise ParameterError(f"{owner}: needs a single-objective study, got {len(study.directions)} objectives")
         if study.heartbeat_interval is not None:
@@ -92,6 +100,8 @@ class FreezeThaw:
         self._pfn = None
         self._final: dict[int, Any] = {}  # trial number -> forecast of its final value, given its curve so far
         self._first: dict[int, Any] = {}  # trial number -> forecast after its first chunk (the fresh estimate)
+        self._latest: dict[int, Any] = {}  # unfinished or pruned trial -> its latest forecast
+        self._done: dict[int, float] = {}  # completed trial -> final value
 
     # the curve PFN ----------------------------------------------------------------------------
     def _model(self):
@@ -142,6 +152,17 @@ class FreezeThaw:
     def _set(self, trial_id: int, state: str) -> None:
         self.study.storage.set_trial_attr(trial_id, ATTR, state, system=True)
 
+    def _fresh(self, incumbent: float) -> float:
+        """The probability that a fresh configuration beats ``incumbent`` (see ``fresh_estimate``)."""
+        if self.fresh_estimate == "first":
+            firsts = list(self._first.values())
+            return sum(self._beats(firsts, incumbent)) / len(firsts) if firsts else 1.0
+        n = len(self._latest) + len(self._done)
+        if n == 0 or math.isnan(incumbent):
+            return 1.0
+        better = (lambda v: v < incumbent) if self.study.direction == StudyDirection.MINIMIZE else (lambda v: v > incumbent)
+        return (sum(self._beats(list(self._latest.values()), incumbent)) + sum(map(better, self._done.values()))) / n
+
     # one chunk --------------------------------------------------------------------------------
     def _train(self, train: TrainFn, handle: "Trial", start: int, stop: int) -> list[float]:
         self._set(handle._trial_id, "running")
@@ -159,12 +180,15 @@ class FreezeThaw:
         if any(not math.isfinite(v) for v in curve):
             self.study.tell(handle, state="fail")
             self._final.pop(handle.number, None)
+            self._latest.pop(handle.number, None)
         elif n >= self.max_epochs:
             self.study.tell(handle, curve[-1])
             self._final.pop(handle.number, None)
+            self._latest.pop(handle.number, None)
+            self._done[handle.number] = curve[-1]
             res.completions.append((res.epochs_used, handle.number, curve[-1]))
         else:
-            self._final[handle.number] = fc = self._forecast(curve)
+            self._final[handle.number] = self._latest[handle.number] = fc = self._forecast(curve)
             if n == self.first_epochs:
                 self._first[handle.number] = fc
             self._set(handle._trial_id, "paused")
@@ -182,10 +206,18 @@ class FreezeThaw:
         if max_trials is not None:
             check_int("FreezeThaw.run", "max_trials", max_trials, 1)
         res = FreezeThawResult()
-        for t in self.paused_trials():  # a resumed search: rebuild the forecasts from the stored curves
+        paused_now = {t.number for t in self.paused_trials()}
+        for t in self.study.get_trials():  # a resumed search: rebuild the forecasts from the stored curves
             c = self.curve(t)
-            if len(c) >= 2:
-                self._final.setdefault(t.number, self._forecast(c))
+            if t.state == TrialState.COMPLETE and t.value is not None:
+                self._done.setdefault(t.number, t.value)
+                continue
+            if len(c) < 2 or t.state == TrialState.FAIL or (t.state == TrialState.RUNNING and t.number not in paused_now):
+                continue
+            if t.number not in self._latest:
+                self._latest[t.number] = self._forecast(c)
+            if t.number in paused_now:
+                self._final.setdefault(t.number, self._latest[t.number])
             if len(c) >= self.first_epochs:
                 self._first.setdefault(t.number, self._forecast(c[: self.first_epochs]))
         while res.epochs_used < epoch_budget:
@@ -200,8 +232,7 @@ class FreezeThaw:
                     del scores[n], paused[n]
             for n in scores:  # per epoch still to spend (module docstring)
                 scores[n] /= self.max_epochs - len(paused[n].intermediate_values)
-            firsts = list(self._first.values())
-            fresh = sum(self._beats(firsts, inc)) / len(firsts) / self.max_epochs if firsts else 1.0
+            fresh = self._fresh(inc) / self.max_epochs
             may_start = max_trials is None or res.n_started < max_trials
             n_done = len(self._first)
             unscored = [n for n in paused if n not in self._final]  # paused with < 2 reports: continue them
