@@ -57,7 +57,12 @@ def extra_sections(by, methods, extra, budget):
     seeds = sorted({s for _, s in cells})
     lines = ["", "## Tuned CurvePFN and freeze-thaw (random sampling, evaluation seeds)", "",
              f"{len(cells)} cells ({len({t for t, _ in cells})} tasks; seeds {', '.join(map(str, seeds))}) where "
-             "every method ran; same configurations, same budget of " + f"{budget} epochs.", "",
+             "every method ran; same configurations, same budget of " + f"{budget} epochs. "
+             "`curve-pfn/t=X`: `CurvePFNPruner(max_steps=52, threshold=X)`, X chosen on the tuning split (section "
+             "below); `freeze-thaw`: `pfnopt.multifidelity.FreezeThaw(max_epochs=52)` with its defaults (first chunk "
+             "2 epochs, then 1 epoch per decision, stop_below 1e-3, 5 fresh trials first, fresh estimate `latest`); "
+             "`/f=first`: the fresh estimate from first-chunk forecasts. A freeze-thaw search's trials count every "
+             "configuration it started.", "",
              "| method | mean regret (points) | median regret | mean trials | better than none / median / hyperband "
              "/ asha / curve-pfn (tasks, ties in brackets) |", "|---|---|---|---|---|"]
     for m in methods + extra:
