@@ -102,6 +102,8 @@ class FreezeThaw:
         self._first: dict[int, Any] = {}  # trial number -> forecast after its first chunk (the fresh estimate)
         self._latest: dict[int, Any] = {}  # unfinished or pruned trial -> its latest forecast
         self._done: dict[int, float] = {}  # completed trial -> final value
+        self._p: dict[int, float] = {}  # trial -> P(beats the incumbent) under its latest forecast (cache)
+        self._p_key: float | None = None  # the incumbent those probabilities are against (None: NaN)
 
     # the curve PFN ----------------------------------------------------------------------------
     def _model(self):
@@ -130,6 +132,16 @@ class FreezeThaw:
         below = bar.cdf(logits, forecasts[0].borders, (incumbent - loc) / scale)[:, 0]
         p = below if self.study.direction == StudyDirection.MINIMIZE else 1.0 - below
         return [float(x) for x in p]
+
+    def _prob(self, numbers: list[int], incumbent: float) -> list[float]:
+        """:meth:`_beats` of the trials' latest forecasts, cached until the incumbent or a forecast changes
+        (one decision then costs one forecast, not one per paused trial)."""
+        key = None if math.isnan(incumbent) else incumbent
+        if key != self._p_key:
+            self._p, self._p_key = {}, key
+        missing = [n for n in numbers if n not in self._p]
+        self._p.update(zip(missing, self._beats([self._latest[n] for n in missing], incumbent)))
+        return [self._p[n] for n in numbers]
 
     # storage ------------------------------------------------------------------------------------
     @staticmethod
@@ -161,7 +173,7 @@ class FreezeThaw:
         if n == 0 or math.isnan(incumbent):
             return 1.0
         better = (lambda v: v < incumbent) if self.study.direction == StudyDirection.MINIMIZE else (lambda v: v > incumbent)
-        return (sum(self._beats(list(self._latest.values()), incumbent)) + sum(map(better, self._done.values()))) / n
+        return (sum(self._prob(list(self._latest), incumbent)) + sum(map(better, self._done.values()))) / n
 
     # one chunk --------------------------------------------------------------------------------
     def _train(self, train: TrainFn, handle: "Trial", start: int, stop: int) -> list[float]:
@@ -189,6 +201,7 @@ class FreezeThaw:
             res.completions.append((res.epochs_used, handle.number, curve[-1]))
         else:
             self._final[handle.number] = self._latest[handle.number] = fc = self._forecast(curve)
+            self._p.pop(handle.number, None)
             if n == self.first_epochs:
                 self._first[handle.number] = fc
             self._set(handle._trial_id, "paused")
@@ -216,6 +229,7 @@ class FreezeThaw:
                 continue
             if t.number not in self._latest:
                 self._latest[t.number] = self._forecast(c)
+                self._p.pop(t.number, None)
             if t.number in paused_now:
                 self._final.setdefault(t.number, self._latest[t.number])
             if len(c) >= self.first_epochs:
@@ -224,7 +238,7 @@ class FreezeThaw:
             paused = {t.number: t for t in self.paused_trials()}
             inc = self._incumbent()
             numbers = [n for n in paused if n in self._final]
-            scores = dict(zip(numbers, self._beats([self._final[n] for n in numbers], inc))) if numbers else {}
+            scores = dict(zip(numbers, self._prob(numbers, inc)))
             for n, p in list(scores.items()):
                 if p < self.stop_below:
                     self.study.tell(n, state="pruned")
