@@ -222,6 +222,9 @@ class FreezeThaw:
         paused_now = {t.number for t in self.paused_trials()}
         for t in self.study.get_trials():  # a resumed search: rebuild the forecasts from the stored curves
             c = self.curve(t)
+            if t.number in paused_now and len(c) >= self.max_epochs:  # killed between its last report and tell
+                t = self.study.tell(t.number, c[self.max_epochs - 1])
+                paused_now.discard(t.number)
             if t.state == TrialState.COMPLETE and t.value is not None:
                 self._done.setdefault(t.number, t.value)
                 continue

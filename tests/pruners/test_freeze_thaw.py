@@ -102,3 +102,15 @@ def test_freeze_thaw_on_lcbench_end_to_end():
     res = run_freeze_thaw(LCBench(), "3945", "freeze-thaw", 0, 52 * 4)
     assert res.epochs_used == 208 and res.n_complete >= 1 and res.n_trials > 4
     assert 0.5 < res.incumbent <= 1.0 and res.trajectory[-1][1] == res.incumbent
+
+
+def test_freeze_thaw_completes_a_trial_killed_after_its_last_report():
+    study = pfnopt.create_study(direction="maximize", sampler=pfnopt.samplers.get_sampler("random", seed=3))
+    trial = study.ask(SPACE)
+    for e, v in enumerate(toy_curve(trial.params["x"])):
+        trial.report(float(v), e)
+    study.storage.set_trial_attr(trial._trial_id, ATTR, "running", system=True)
+    res = FreezeThaw(study, SPACE, max_epochs=T).run(toy_train([]), epoch_budget=4)
+    first = study.trials[0]
+    assert first.state == TrialState.COMPLETE and first.value == pytest.approx(toy_curve(first.params["x"])[-1])
+    assert res.epochs_used == 4 and len(study.trials) == 3  # the budget went to two fresh trials
