@@ -181,7 +181,9 @@ def main() -> None:
     lines = [
         "# Pruners on LCBench at equal total epochs",
         "",
-        f"{len(tasks)} LCBench tasks x {len(seeds)} seeds ({', '.join(map(str, seeds))}), random sampling (pfnopt's "
+        f"{len(tasks)} LCBench tasks x {len(seeds)} seeds ({', '.join(map(str, seeds))}; "
+        f"{sum(all((t, s) in cells for s in seeds) for t in tasks)} tasks with every seed, the others with the "
+        "seeds listed per task below), random sampling (pfnopt's "
         f"`random` sampler: every method sees the same configurations in the same order), budget {budget} epochs "
         f"(= {budget // 52} full 52-epoch runs) per search, maximising validation accuracy (fraction). Regret = best "
         f"final accuracy of {runs[0].get('oracle_n', 1000):,} random configurations of the task minus the search's incumbent (best trial that ran "
