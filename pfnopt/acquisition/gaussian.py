@@ -28,11 +28,17 @@ MIN_VARIANCE = 1e-12
 _LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
 
 
+def ndtr(z: Tensor) -> Tensor:
+    """Standard normal cdf as ``erfc(-z / sqrt 2) / 2``: accurate far into the lower tail, where
+    ``torch.special.ndtr`` (computed as a difference) is 0 below about ``z = -8.3`` in float64."""
+    return 0.5 * torch.special.erfc(-z / math.sqrt(2))
+
+
 def log_h(z: Tensor) -> Tensor:
     """``log(phi(z) + z Phi(z))``, elementwise, stable for every finite ``z`` (see the module docstring)."""
     direct = z > -1.0
     zd = torch.where(direct, z, torch.zeros_like(z))
-    value_direct = torch.log(torch.exp(-0.5 * zd**2 - _LOG_SQRT_2PI) + zd * torch.special.ndtr(zd))
+    value_direct = torch.log(torch.exp(-0.5 * zd**2 - _LOG_SQRT_2PI) + zd * ndtr(zd))
     zt = torch.where(direct, -torch.ones_like(z), z)  # the tail branch, at a harmless point where unused
     log_phi = -0.5 * zt**2 - _LOG_SQRT_2PI
     bracket = torch.log1p(zt * math.sqrt(math.pi / 2) * torch.special.erfcx(-zt / math.sqrt(2)))
@@ -63,7 +69,7 @@ class GaussianPosterior:
 
     def cdf(self, v: Any) -> Tensor:
         """``P(y <= v)``, ``q x m``."""
-        return torch.special.ndtr((torch.as_tensor(v, dtype=self._mean.dtype) - self._mean) / self.stddev)
+        return ndtr((torch.as_tensor(v, dtype=self._mean.dtype) - self._mean) / self.stddev)
 
     def log_ei(self, best: Any) -> Tensor:
         """``log E[max(best - y, 0)]``, ``q x m``."""

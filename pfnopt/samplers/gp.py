@@ -26,7 +26,9 @@ Why the analytic acquisitions: for one candidate at a time (``q = 1``) analytic 
 sampler's own objects (:mod:`pfnopt.acquisition.analytic`: ``LogEI``, ``LogCEI``, ``LogPoF``) on the GP's
 Gaussian marginals (:class:`pfnopt.acquisition.gaussian.GPModel`), the same arithmetic as BoTorch's
 ``LogExpectedImprovement`` / ``LogConstrainedExpectedImprovement`` / ``LogProbabilityOfFeasibility``
-(tested against them in ``tests/samplers/test_gp_shared_acquisition.py``). When other trials are
+(tested against them in ``tests/samplers/test_gp_shared_acquisition.py``), except far outside the feasible
+region: the shared ``LogPoF`` floors each probability of feasibility at 1e-300 (log -690.8) where BoTorch's
+``log_ndtr`` goes on. When other trials are
 RUNNING, their points go in as ``X_pending`` to BoTorch's MC forms (``qLogExpectedImprovement`` with
 ``constraints``, ``qLogProbabilityOfFeasibility``), which condition on pending points jointly; the
 shared objects score independent marginals and have no such form.
