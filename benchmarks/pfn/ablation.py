@@ -16,6 +16,8 @@ Each variant runs ``pfn-cei`` (rule 5: local box, linear trend) on the cells of 
 * ``v2-wide``: v2 with a box twice as wide to start with (``TrustRegion(h0=0.5)``);
 * ``v2-refine``: v2 with only the refinement of ``v1-opt`` (8 starts x 25 Adam steps) on today's 1,024
   candidates: which half of the stronger optimiser helps, at what cost?
+* ``v2-refine12``: the same 8 starts with half the steps at twice the step size (12 x 0.04): is it the
+  distance the refinement may travel or its number of gradient evaluations?
 * ``v2-deep``: v2 with a box that shrinks twice as fast and 12x further before it opens again
   (``TrustRegion(h_min=0.004, stall_per_dim=1)``, closer to TuRBO's schedule): precision near a constrained
   optimum needs a small box, where the bar head resolves the local variation.
@@ -50,7 +52,7 @@ sys.path.insert(0, str(HERE.parent / "samplers"))
 from rule_variants import _committed, _lines  # noqa: E402  (the committed cells and the JSONL records, one home)
 
 V1 = "pfnopt/surrogate/checkpoints/v1"  # the shipped default until v2 (cells recorded "checkpoint": null used it)
-VARIANTS = ("v1-opt", "v2", "v2-notrend", "v2-early", "v2-opt", "v2-global", "v2-wide", "v2-deep", "v2-refine")
+VARIANTS = ("v1-opt", "v2", "v2-notrend", "v2-early", "v2-opt", "v2-global", "v2-wide", "v2-deep", "v2-refine", "v2-refine12")
 PROBLEMS = (
     "cantilever_beam,car_side_impact,heat_exchanger,speed_reducer,pressure_vessel,welded_beam,"
     "tension_compression_spring,three_bar_truss"
@@ -80,6 +82,8 @@ def make_sampler(variant: str, seed: int, v2: str, v2_early: str):
         return PFNSampler(checkpoint=v2, region=TrustRegion(h0=0.5), **kw)
     if variant == "v2-refine":
         return PFNSampler(checkpoint=v2, options=AcqOptions(n_refine=8, refine_steps=25), **kw)
+    if variant == "v2-refine12":
+        return PFNSampler(checkpoint=v2, options=AcqOptions(n_refine=8, refine_steps=12, refine_lr=0.04), **kw)
     if variant == "v2-deep":
         return PFNSampler(checkpoint=v2, region=TrustRegion(h_min=0.004, stall_per_dim=1.0), **kw)
     raise ValueError(f"unknown variant {variant!r}; allowed: {VARIANTS}")
