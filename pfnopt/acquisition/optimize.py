@@ -245,7 +245,7 @@ def optimize_acquisition(
 
 
 def _first_admissible(U: Tensor, values: Tensor, box: SearchBox, X_observed: np.ndarray,
-                      X_avoid: np.ndarray | None, radius: float, block: int = 256) -> int:
+                      X_avoid: np.ndarray | None, radius: float, block: int = 64) -> int:
     """Index of the best candidate that repeats no finished trial and lies outside ``radius`` of every point to
     avoid; the best one when every candidate is excluded (a small discrete space is exhausted). The check runs
     lazily, ``block`` candidates at a time best first, because it is the only O(candidates x observations) step.
