@@ -27,7 +27,8 @@ Each suggestion:
    context with the posterior mean as their value (the "kriging believer" flavour of constant
    liar), so parallel workers are pushed apart without waiting for results.
 6. The acquisition (:mod:`pfnopt.acquisition.constrained`) is maximised by
-   :func:`pfnopt.acquisition.optimize.optimize_acquisition` and decoded by the space.
+   :func:`pfnopt.acquisition.optimize.optimize_acquisition` (candidates, snapping, scoring, refinement and
+   the exclusion of observed / failed points all in torch on the model's device) and decoded by the space.
 """
 
 from __future__ import annotations
