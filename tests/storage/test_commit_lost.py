@@ -139,6 +139,22 @@ def test_claim_commit_broken_worker_goes_on(backend, landed, request, tmp_path):
     assert [t.params["x"] for t in study.trials[:2]] == [0.25, 0.75]  # each enqueued trial claimed once
 
 
+@pytest.mark.parametrize("landed", [True, False], ids=["commit-landed", "commit-lost"])
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_tell_commit_broken_is_told_once(backend, landed, request, tmp_path):
+    """``tell`` retried after its COMMIT broke: it finds its own finish (landed) or writes it
+    (lost); either way the trial is COMPLETE once, with its value, and the loop goes on."""
+    study = pfnopt.create_study(storage=_url(backend, request, tmp_path), sampler="random")
+    hook = BreakAtCommit(study._storage, ("UPDATE pfnopt_trials", "datetime_complete"), landed)
+    calls: list[int] = []
+    try:
+        study.optimize(_objective(calls), n_trials=3)
+    finally:
+        hook.remove()
+    assert hook.fired == 1
+    _check_all_told_once(study, calls, 3)
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_a_broken_commit_of_a_read_is_retried(backend, request, tmp_path):
     """The race seen under killed connections: the link broke at the COMMIT of the read that

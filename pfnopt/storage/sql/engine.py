@@ -168,7 +168,7 @@ class Database:
     def txn(self, write: bool = False) -> Iterator[Connection]:
         """One transaction: commits on success, rolls back on any error; driver errors become
         StorageError (one line naming the backend and the masked URL; TransientStorageError for the
-        kind that may pass, with ``commit_unknown`` when the link broke during COMMIT). Writers on
+        kind that may pass, with ``commit_unknown`` when the link broke during the COMMIT of a write). Writers on
         SQLite take the write lock up front (``BEGIN IMMEDIATE``); readers on PostgreSQL get
         REPEATABLE READ, so a multi-query read is one consistent snapshot (SQLite readers have
         that already)."""

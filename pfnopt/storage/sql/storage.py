@@ -201,9 +201,8 @@ class SQLStorage(BaseStorage):
         if mine is None:
             return None
         with self._db.txn() as conn:
-            row = conn.execute(sa.select(T.state, T.datetime_start).where(T.trial_id == mine.trial_id)).first()
-            landed = row is not None and row.state == mine.state.name and row.datetime_start == mine.datetime_start
-            own = BY_ID.load(conn, {"tid": mine.trial_id})[0] if landed else None
+            found = BY_ID.load(conn, {"tid": mine.trial_id})
+        own = found[0] if found and _same_row(found[0], mine) else None
         attempt.pending = None
         if own is not None:
             logger.warning("trial %d (id %d): the reply to its COMMIT was lost but the COMMIT landed; "
@@ -502,15 +501,23 @@ def _same_values(stored: Sequence[float] | None, given: Sequence[float] | None) 
     return len(a) == len(b) and all(x == y or (x != x and y != y) for x, y in zip(a, b))
 
 
+def _same_row(stored: FrozenTrial, written: FrozenTrial) -> bool:
+    """Whether ``stored`` is the row ``written`` (as the attempt wrote it, before its COMMIT)."""
+    return (stored.number, stored.state, stored.datetime_start, stored.params, stored.user_attrs,
+            stored.system_attrs) == (written.number, written.state, written.datetime_start, written.params,
+                                     written.user_attrs, written.system_attrs)
+
+
 class _Attempt:
     """What one ``create_trial`` / ``claim_waiting_trial`` call wrote, kept across its retries.
 
     ``written`` is the trial as the attempt's transaction wrote it (set before COMMIT). When the
     link breaks DURING that COMMIT, ``track`` keeps it as ``pending``: the next try first looks
     for that row (``SQLStorage._settle``). The row is identified by its id, which is never handed
-    out twice on PostgreSQL (sequences do not roll back), together with its state and start
-    time, taken under the row / database write lock: on SQLite an id rolled back may be given
-    to the next writer, whose start time is then later."""
+    out twice on PostgreSQL (sequences do not roll back), together with what the attempt wrote
+    (number, state, start time taken under the row / database write lock, parameters and
+    attributes): on SQLite an id rolled back may be given to the next writer, whose row then
+    differs (a later start time, or other attributes)."""
 
     __slots__ = ("written", "pending")
 
