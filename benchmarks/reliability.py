@@ -154,7 +154,7 @@ def private_postgres() -> Iterator[tuple[str, str]]:
         subprocess.run([*pg_ctl, "-w", "-t", "120", "-l", str(data / "server.log"), "-o", options, "start"],
                        check=True, capture_output=True, timeout=180)
         yield (f"postgresql+psycopg://pfnopt@127.0.0.1:{port}/postgres",
-               shlex.join([*pg_ctl, "-w", "-t", "120", "-m", "fast", "restart"]))
+               shlex.join([*pg_ctl, "-w", "-t", "120", "-l", str(data / "server.log"), "-m", "fast", "restart"]))
     finally:
         subprocess.run([*pg_ctl, "-w", "-m", "immediate", "stop"], capture_output=True, timeout=120)
         shutil.rmtree(data, ignore_errors=True)
