@@ -8,12 +8,13 @@ Each runs in its own empty folder with a time limit; the outcome table goes to
 ``benchmarks/results/optuna_compat.md``.
 
     python benchmarks/optuna_compat/run_examples.py --examples /work/.mirror/optuna+optuna-examples/repo \
-        [--tutorials GITDIR] [--only basic/quadratic.py ...]
+        [--tutorials GITDIR] [--only basic/quadratic.py ...] [--resume] [--timeout SECONDS]
 """
 
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import os
 import re
@@ -48,8 +49,10 @@ EXAMPLES = [
 TUTORIALS = [
     "tutorial/20_recipes/001_rdb.py",
     "tutorial/20_recipes/003_attributes.py",
+    "tutorial/20_recipes/006_user_defined_pruner.py",
     "tutorial/20_recipes/007_optuna_callback.py",
     "tutorial/20_recipes/009_ask_and_tell.py",
+    "tutorial/20_recipes/010_reuse_best_trial.py",
 ]
 
 _SWITCH = [
@@ -122,17 +125,32 @@ def main() -> None:
 
 
 def write(args: argparse.Namespace, rows: list, merge: bool, mark: bool) -> None:
+    """Merge ``rows`` into the stored run and rewrite the table; concurrent ``--only`` runs (e.g. a long
+    program in a run of its own, with its own ``--timeout``) take turns on a lock in the scratch folder."""
+    Path(args.scratch).mkdir(parents=True, exist_ok=True)
+    with open(Path(args.scratch) / "write.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        _write(args, rows, merge, mark)
+
+
+def _write(args: argparse.Namespace, rows: list, merge: bool, mark: bool) -> None:
     store = Path(args.out).with_suffix(".json")
     rerun: list[str] = []
+    timeouts = {p: args.timeout for p, _ in rows}
     if merge and store.exists():  # rerun of a few programs: keep the other rows of the last run
         saved = json.loads(store.read_text())
         saved = saved if isinstance(saved, dict) else {"rows": saved, "rerun": []}
+        # rows stored before timeouts were recorded ran under the default, 600 s
+        timeouts = {**{p: 600.0 for p, _ in saved["rows"]}, **saved.get("timeouts", {}), **timeouts}
         old = {p: {k: tuple(v) for k, v in r.items()} for p, r in saved["rows"]}
         # a resumed run never overwrites a row that a later --only rerun replaced
         old.update({p: v for p, v in rows if mark or p not in saved["rerun"]})
         rerun = sorted(set(saved["rerun"]) | ({p for p, _ in rows} if mark else set()))
         rows = [(p, old[p]) for p in EXAMPLES + TUTORIALS if p in old]
-    store.write_text(json.dumps({"rows": rows, "rerun": rerun}, indent=1))
+    timeouts = {p: t for p, t in timeouts.items() if any(p == q for q, _ in rows)}
+    store.write_text(json.dumps({"rows": rows, "rerun": rerun, "timeouts": timeouts}, indent=1))
+    common = max(set(timeouts.values()), key=list(timeouts.values()).count, default=args.timeout)
+    others = ", ".join(f"{p}: {t:.0f} s" for p, t in timeouts.items() if t != common)
     with open("/proc/loadavg") as f:
         load = f.read().split()[:3]
     n_ok = sum(r["pfnopt"][0] == "ok" for _, r in rows)
@@ -141,7 +159,8 @@ def write(args: argparse.Namespace, rows: list, merge: bool, mark: bool) -> None
         "# Optuna programs on pfnopt (imports switched only)",
         "",
         f"Command: `python benchmarks/optuna_compat/run_examples.py --examples <optuna-examples git dir>"
-        f"{' --tutorials <optuna git dir>' if args.tutorials else ''}` (timeout {args.timeout:.0f} s per run; "
+        f"{' --tutorials <optuna git dir>' if args.tutorials else ''}` (timeout {common:.0f} s per run"
+        f"{f' ({others})' if others else ''}; "
         f"load average at the end {' '.join(load)} on a shared 2-core machine).",
         "",
         f"**{n_ok} of {len(rows)} run unchanged on pfnopt** (Optuna runs {n_opt} of {len(rows)}). The programs "
@@ -155,7 +174,13 @@ def write(args: argparse.Namespace, rows: list, merge: bool, mark: bool) -> None
         (o, ot, _), (p, pt, err) = r["optuna"], r["pfnopt"]
         mark = " (rerun)" if path in rerun else ""
         out.append(f"| {path}{mark} | {o} | {ot:.1f} | {p} | {pt:.1f} | {err.replace('|', '/')} |")
-    Path(args.out).write_text("\n".join(out) + "\n")
+    text = "\n".join(out) + "\n"
+    if Path(args.out).exists():  # notes written by hand below the table ("Notes on ...") are kept
+        old_text = Path(args.out).read_text()
+        at = old_text.find("\nNotes on ")
+        if at >= 0:
+            text += old_text[at:]
+    Path(args.out).write_text(text)
 
 
 if __name__ == "__main__":
