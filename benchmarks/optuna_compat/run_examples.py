@@ -99,8 +99,13 @@ def main() -> None:
     ap.add_argument("--only", nargs="*", help="run only these paths (their rows replace those of the last run)")
     ap.add_argument("--resume", action="store_true",
                     help="with --only: continue an interrupted full run (rows not marked as reruns)")
+    ap.add_argument("--libs", nargs="+", choices=["optuna", "pfnopt"], default=["optuna", "pfnopt"],
+                    help="run only these sides; the other side's stored result is kept (e.g. the Optuna side "
+                         "of a long program, after a pfnopt fix)")
     ap.add_argument("--out", default=str(ROOT / "benchmarks/results/optuna_compat.md"))
     args = ap.parse_args()
+    store = Path(args.out).with_suffix(".json")
+    stored = {p: r for p, r in json.loads(store.read_text())["rows"]} if store.exists() else {}
 
     # headless: matplotlib draws to files; plotly's fig.show() serves the page once to a "browser" that is curl
     env = dict(os.environ, MPLBACKEND="Agg", PLOTLY_RENDERER="browser", BROWSER="sh -c 'curl -s -o /dev/null %s &'",
@@ -117,6 +122,12 @@ def main() -> None:
         tag = path.replace("/", "__")
         res = {}
         for lib, text in (("optuna", code), ("pfnopt", switch_imports(code))):
+            if lib not in args.libs:
+                if lib not in stored.get(path, {}):
+                    raise SystemExit(f"--libs {' '.join(args.libs)}: no stored {lib} result for {path}")
+                res[lib] = tuple(stored[path][lib])
+                print(f"{path:50s} {lib:7s} {res[lib][0]:8s} {res[lib][1]:7.1f}s (stored, not rerun)", flush=True)
+                continue
             res[lib] = run_one(text, Path(args.scratch) / lib / tag, args.timeout, env)
             print(f"{path:50s} {lib:7s} {res[lib][0]:8s} {res[lib][1]:7.1f}s {res[lib][2]}", flush=True)
         rows.append((path, res))
