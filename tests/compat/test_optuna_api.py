@@ -144,7 +144,7 @@ def test_study_names_summaries_copy_and_duplicate_error(tmp_path):
 
 
 def test_named_constraints_and_constraints_func():
-    study = optuna.create_study(sampler="random")
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))  # seeded: some x <= 0.5
 
     def objective(trial):
         x = trial.suggest_float("x", 0, 1)
