@@ -282,10 +282,18 @@ class Study:
         if handle is not None and handle._constraint_names is not None:
             attrs["constraint_names"] = list(handle._constraint_names)
         constraints_func = getattr(self.sampler, "constraints_func", None)
-        if constraints is None and constraints_func is not None and state == TrialState.COMPLETE:
-            # Optuna's constraints_func=: computed from the trial as stored (params, user attrs)
-            constraints = list(constraints_func(frozen))
-            attrs["constraints"] = [float(c) for c in constraints]  # where Optuna's examples read them
+        func_error: Exception | None = None
+        if constraints is None and constraints_func is not None and state in (TrialState.COMPLETE,
+                                                                                TrialState.PRUNED):
+            # Optuna's constraints_func=: called, for complete and pruned trials, with the trial as stored
+            # (params, user attrs); what it returns are the trial's constraints
+            try:
+                constraints = list(constraints_func(frozen))
+                finite, _ = check_constraints(constraints)
+                if finite is not None:  # (a NaN fails the trial below, with its reason)
+                    attrs["constraints"] = finite  # where Optuna's examples read them
+            except Exception as exc:  # stored as failed, never as an unconstrained (feasible) trial; re-raised
+                constraints, func_error = None, exc
         if handle is not None:
             attrs["sampler_seconds"] = handle.sampler_seconds
             attrs.update({f"sampler:{k}": json_safe(v) for k, v in handle.diagnostics.items()})
@@ -300,6 +308,8 @@ class Study:
             # a pruned trial keeps its last reported value, so it can still be compared
             last = frozen.intermediate_values[frozen.last_step]
             vals = [last] if len(self.directions) == 1 and math.isfinite(last) else None
+        if func_error is not None:
+            reason = f"constraints_func raised {type(func_error).__name__}: {func_error}"
         if reason is not None:
             logger.warning("trial %d of study %r failed: %s", frozen.number, self.study_name, reason)
             state, vals, attrs["fail_reason"] = TrialState.FAIL, None, reason
@@ -310,6 +320,8 @@ class Study:
             self._stop_heartbeat(trial_id)
             raise
         self._stop_heartbeat(trial_id)
+        if func_error is not None:
+            raise func_error
         return done
 
     def _resolve(self, trial: Trial | int | FrozenTrial) -> tuple[int, Trial | None]:

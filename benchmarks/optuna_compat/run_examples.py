@@ -8,12 +8,13 @@ Each runs in its own empty folder with a time limit; the outcome table goes to
 ``benchmarks/results/optuna_compat.md``.
 
     python benchmarks/optuna_compat/run_examples.py --examples /work/.mirror/optuna+optuna-examples/repo \
-        [--tutorials GITDIR] [--only basic/quadratic.py ...]
+        [--tutorials GITDIR] [--only basic/quadratic.py ...] [--resume] [--timeout SECONDS]
 """
 
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import os
 import re
@@ -48,8 +49,10 @@ EXAMPLES = [
 TUTORIALS = [
     "tutorial/20_recipes/001_rdb.py",
     "tutorial/20_recipes/003_attributes.py",
+    "tutorial/20_recipes/006_user_defined_pruner.py",
     "tutorial/20_recipes/007_optuna_callback.py",
     "tutorial/20_recipes/009_ask_and_tell.py",
+    "tutorial/20_recipes/010_reuse_best_trial.py",
 ]
 
 _SWITCH = [
@@ -96,8 +99,13 @@ def main() -> None:
     ap.add_argument("--only", nargs="*", help="run only these paths (their rows replace those of the last run)")
     ap.add_argument("--resume", action="store_true",
                     help="with --only: continue an interrupted full run (rows not marked as reruns)")
+    ap.add_argument("--libs", nargs="+", choices=["optuna", "pfnopt"], default=["optuna", "pfnopt"],
+                    help="run only these sides; the other side's stored result is kept (e.g. the Optuna side "
+                         "of a long program, after a pfnopt fix)")
     ap.add_argument("--out", default=str(ROOT / "benchmarks/results/optuna_compat.md"))
     args = ap.parse_args()
+    store = Path(args.out).with_suffix(".json")
+    stored = {p: r for p, r in json.loads(store.read_text())["rows"]} if store.exists() else {}
 
     # headless: matplotlib draws to files; plotly's fig.show() serves the page once to a "browser" that is curl
     env = dict(os.environ, MPLBACKEND="Agg", PLOTLY_RENDERER="browser", BROWSER="sh -c 'curl -s -o /dev/null %s &'",
@@ -114,6 +122,12 @@ def main() -> None:
         tag = path.replace("/", "__")
         res = {}
         for lib, text in (("optuna", code), ("pfnopt", switch_imports(code))):
+            if lib not in args.libs:
+                if lib not in stored.get(path, {}):
+                    raise SystemExit(f"--libs {' '.join(args.libs)}: no stored {lib} result for {path}")
+                res[lib] = tuple(stored[path][lib])
+                print(f"{path:50s} {lib:7s} {res[lib][0]:8s} {res[lib][1]:7.1f}s (stored, not rerun)", flush=True)
+                continue
             res[lib] = run_one(text, Path(args.scratch) / lib / tag, args.timeout, env)
             print(f"{path:50s} {lib:7s} {res[lib][0]:8s} {res[lib][1]:7.1f}s {res[lib][2]}", flush=True)
         rows.append((path, res))
@@ -122,17 +136,32 @@ def main() -> None:
 
 
 def write(args: argparse.Namespace, rows: list, merge: bool, mark: bool) -> None:
+    """Merge ``rows`` into the stored run and rewrite the table; concurrent ``--only`` runs (e.g. a long
+    program in a run of its own, with its own ``--timeout``) take turns on a lock in the scratch folder."""
+    Path(args.scratch).mkdir(parents=True, exist_ok=True)
+    with open(Path(args.scratch) / "write.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        _write(args, rows, merge, mark)
+
+
+def _write(args: argparse.Namespace, rows: list, merge: bool, mark: bool) -> None:
     store = Path(args.out).with_suffix(".json")
     rerun: list[str] = []
+    timeouts = {p: args.timeout for p, _ in rows}
     if merge and store.exists():  # rerun of a few programs: keep the other rows of the last run
         saved = json.loads(store.read_text())
         saved = saved if isinstance(saved, dict) else {"rows": saved, "rerun": []}
+        # rows stored before timeouts were recorded ran under the default, 600 s
+        timeouts = {**{p: 600.0 for p, _ in saved["rows"]}, **saved.get("timeouts", {}), **timeouts}
         old = {p: {k: tuple(v) for k, v in r.items()} for p, r in saved["rows"]}
         # a resumed run never overwrites a row that a later --only rerun replaced
         old.update({p: v for p, v in rows if mark or p not in saved["rerun"]})
         rerun = sorted(set(saved["rerun"]) | ({p for p, _ in rows} if mark else set()))
         rows = [(p, old[p]) for p in EXAMPLES + TUTORIALS if p in old]
-    store.write_text(json.dumps({"rows": rows, "rerun": rerun}, indent=1))
+    timeouts = {p: t for p, t in timeouts.items() if any(p == q for q, _ in rows)}
+    store.write_text(json.dumps({"rows": rows, "rerun": rerun, "timeouts": timeouts}, indent=1))
+    common = max(set(timeouts.values()), key=list(timeouts.values()).count, default=args.timeout)
+    others = ", ".join(f"{p}: {t:.0f} s" for p, t in timeouts.items() if t != common)
     with open("/proc/loadavg") as f:
         load = f.read().split()[:3]
     n_ok = sum(r["pfnopt"][0] == "ok" for _, r in rows)
@@ -141,7 +170,8 @@ def write(args: argparse.Namespace, rows: list, merge: bool, mark: bool) -> None
         "# Optuna programs on pfnopt (imports switched only)",
         "",
         f"Command: `python benchmarks/optuna_compat/run_examples.py --examples <optuna-examples git dir>"
-        f"{' --tutorials <optuna git dir>' if args.tutorials else ''}` (timeout {args.timeout:.0f} s per run; "
+        f"{' --tutorials <optuna git dir>' if args.tutorials else ''}` (timeout {common:.0f} s per run"
+        f"{f' ({others})' if others else ''}; "
         f"load average at the end {' '.join(load)} on a shared 2-core machine).",
         "",
         f"**{n_ok} of {len(rows)} run unchanged on pfnopt** (Optuna runs {n_opt} of {len(rows)}). The programs "
@@ -155,7 +185,13 @@ def write(args: argparse.Namespace, rows: list, merge: bool, mark: bool) -> None
         (o, ot, _), (p, pt, err) = r["optuna"], r["pfnopt"]
         mark = " (rerun)" if path in rerun else ""
         out.append(f"| {path}{mark} | {o} | {ot:.1f} | {p} | {pt:.1f} | {err.replace('|', '/')} |")
-    Path(args.out).write_text("\n".join(out) + "\n")
+    text = "\n".join(out) + "\n"
+    if Path(args.out).exists():  # notes written by hand below the table ("Notes on ...") are kept
+        old_text = Path(args.out).read_text()
+        at = old_text.find("\nNotes on ")
+        if at >= 0:
+            text += old_text[at:]
+    Path(args.out).write_text(text)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Pruners: stop unpromising trials early from their reported intermediate values (Optuna's semantics).
 
 ``MedianPruner`` is the default (as in Optuna). ``create_pruner(name, **kwargs)`` builds one by name:
-``none``, ``median``, ``percentile``, ``asha``, ``hyperband``, ``threshold``, ``patient``, ``curve-pfn``.
+``none``, ``median``, ``percentile``, ``asha``, ``hyperband``, ``threshold``, ``patient``, ``curve-pfn``, ``wilcoxon``.
 The contract is in :mod:`pfnopt.pruners.base`.
 """
 
@@ -15,6 +15,7 @@ from pfnopt.pruners.curve_pfn import CurvePFNPruner
 from pfnopt.pruners.percentile import MedianPruner, PercentilePruner
 from pfnopt.pruners.successive_halving import HyperbandPruner, SuccessiveHalvingPruner
 from pfnopt.pruners.threshold import PatientPruner, ThresholdPruner
+from pfnopt.pruners.wilcoxon import WilcoxonPruner
 
 __all__ = [
     "BasePruner",
@@ -26,6 +27,7 @@ __all__ = [
     "PercentilePruner",
     "SuccessiveHalvingPruner",
     "ThresholdPruner",
+    "WilcoxonPruner",
     "PRUNERS",
     "create_pruner",
     "get_pruner",
@@ -40,6 +42,7 @@ PRUNERS: dict[str, type[BasePruner]] = {
     "threshold": ThresholdPruner,
     "patient": PatientPruner,
     "curve-pfn": CurvePFNPruner,
+    "wilcoxon": WilcoxonPruner,
 }
 _DEFAULT_KWARGS = {"percentile": {"percentile": 25.0}, "patient": {"wrapped_pruner": None}}
 

@@ -81,3 +81,13 @@ class BaseSampler(abc.ABC):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(seed={self.seed!r})"
+
+
+def check_constraints_func(func: Any) -> Any:
+    """Optuna's ``constraints_func=`` (``FrozenTrial -> sequence of floats``, read by ``Study.tell``) or None."""
+    if func is not None and not callable(func):
+        from pfnopt.exceptions import ParameterError
+
+        raise ParameterError(f"constraints_func must be a callable (FrozenTrial -> sequence of floats) or None, "
+                             f"got {func!r}")
+    return func

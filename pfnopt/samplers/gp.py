@@ -53,7 +53,7 @@ import numpy as np
 
 from pfnopt.exceptions import ParameterError
 from pfnopt.records import FrozenTrial
-from pfnopt.samplers.base import BaseSampler
+from pfnopt.samplers.base import BaseSampler, check_constraints_func
 from pfnopt.samplers.observations import Observations, collect
 from pfnopt.samplers.penalty import penalised, penalty_growth
 from pfnopt.samplers.rules import FAILED_RADIUS, call_seed, default_n_startup, in_startup, require_single_objective
@@ -81,6 +81,8 @@ class GPSampler(BaseSampler):
             ``d`` the number of parameters); never fewer than 2.
         num_restarts, raw_samples: ``optimize_acqf``'s multi-start settings.
         layout: ``"batched"`` (one multi-output GP) or ``"list"`` (``ModelListGP``), for ``cei``.
+        constraints_func: Optuna's ``constraints_func(frozen_trial) -> sequence of floats``, stored by
+            ``Study.tell`` as each complete or pruned trial's constraints.
     """
 
     def __init__(
@@ -91,8 +93,10 @@ class GPSampler(BaseSampler):
         num_restarts: int = 10,
         raw_samples: int = 512,
         layout: str = FIT_LAYOUT,
+        constraints_func: Any = None,
     ):
         super().__init__(seed)
+        self.constraints_func = check_constraints_func(constraints_func)
         if method not in METHODS:
             raise ParameterError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
         if n_startup is not None and (isinstance(n_startup, bool) or not isinstance(n_startup, int) or n_startup < 0):

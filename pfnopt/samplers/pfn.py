@@ -44,7 +44,7 @@ from pfnopt.acquisition.choices import ACQUISITIONS, METHODS, check_combination 
 from pfnopt.devices import check_device, resolve_device
 from pfnopt.exceptions import NotSupportedError, ParameterError
 from pfnopt.records import FrozenTrial
-from pfnopt.samplers.base import BaseSampler
+from pfnopt.samplers.base import BaseSampler, check_constraints_func
 from pfnopt.samplers.observations import Observations, collect
 from pfnopt.samplers.penalty import penalised, penalty_growth
 from pfnopt.samplers.pending import IgnorePending, KrigingBeliever
@@ -86,6 +86,8 @@ class PFNSampler(BaseSampler):
             ``"auto"`` (default: ``ehvi`` for two objectives, ``parego`` for more).
         trend: ``"linear"`` or ``"none"``: the PFN's linear mean (:mod:`pfnopt.surrogate.trend`); default
             ``"linear"`` for ``cei`` / ``cei+`` and ``"none"`` for ``penalty`` (see step 4 above).
+        constraints_func: Optuna's ``constraints_func(frozen_trial) -> sequence of floats``: ``Study.tell``
+            calls it for each complete or pruned trial and stores what it returns as the trial's constraints.
     """
 
     multi_objective = True  # several objectives: EHVI (2) or ParEGO (any number), see _suggest_multi
@@ -112,8 +114,10 @@ class PFNSampler(BaseSampler):
         optimizer: Any = None,
         mo_acquisition: str = "auto",
         n_mc: int = 32,
+        constraints_func: Any = None,
     ):
         super().__init__(seed)
+        self.constraints_func = check_constraints_func(constraints_func)
         check_combination(constraints, acquisition)
         # an option the chosen rule never reads is refused, not ignored
         if threshold is not None and constraints != "cei+":

@@ -14,8 +14,9 @@ checkpoint that looks valid but is not.
 
 Loading checks, in this order and before any model is built: the record's hash, the model config's
 types and ranges (:func:`validate_model_config`), the weights' hash, then every tensor's name and shape read
-from the safetensors header against the shapes the config implies (computed on PyTorch's ``meta`` device,
-which allocates nothing). A bad config therefore costs milliseconds, not the model's memory.
+from the safetensors header against the shapes the config implies (:func:`pfnopt.surrogate.model.state_shapes`,
+computed from the config, which allocates nothing). A bad config therefore costs milliseconds, not the model's
+memory.
 
 Checkpoints written before ``config_sha256`` existed (same ``format_version`` 1, e.g. older training runs)
 have no such field: the rule is that a record WITHOUT ``config_sha256`` is accepted, its config still being
@@ -35,7 +36,7 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
 from pfnopt.surrogate.errors import CheckpointError
-from pfnopt.surrogate.model import PFNConfig, PFNTransformer
+from pfnopt.surrogate.model import PFNConfig, PFNTransformer, state_shapes
 
 FORMAT = "pfnopt-pfn"
 FORMAT_VERSION = 1
@@ -209,8 +210,7 @@ def load_checkpoint(directory: str | Path, device: str | torch.device = "cpu") -
             shapes = {k: tuple(f.get_slice(k).get_shape()) for k in f.keys()}
     except (SafetensorError, OSError, ValueError) as e:
         raise CheckpointError(f"{str(weights)!r} is not a readable safetensors file ({e})") from e
-    with torch.device("meta"):  # the shapes the config implies, without allocating the model
-        expected = {k: tuple(v.shape) for k, v in PFNTransformer(cfg).state_dict().items()}
+    expected = state_shapes(cfg)  # the shapes the config implies, without allocating the model
     missing = sorted(set(expected) - set(shapes))
     extra = sorted(set(shapes) - set(expected))
     if missing or extra:

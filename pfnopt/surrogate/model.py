@@ -310,3 +310,39 @@ class PFNTransformer(nn.Module):
     def loss(self, logits: Tensor, y_tgt: Tensor) -> Tensor:
         """Mean bar-distribution NLL of standardised targets ``y_tgt`` (``b x q``)."""
         return bar.nll(logits.float(), self.head.borders, y_tgt.float()).mean()
+
+
+def state_shapes(cfg: PFNConfig) -> dict[str, tuple[int, ...]]:
+    """The shape of every tensor of ``PFNTransformer(cfg).state_dict()``, computed without building the model.
+
+    A checkpoint's weights are compared with these before anything is allocated (a config may imply a
+    model far larger than its file); building on PyTorch's ``meta`` device gives the same dict but loads
+    torch's symbolic-shape and dynamo machinery (seconds). Must follow the modules above: the tests
+    compare it with the built model's ``state_dict`` for several configs.
+    """
+    E = cfg.emsize
+    out: dict[str, tuple[int, ...]] = {}
+
+    def linear(name: str, n_in: int, n_out: int) -> None:
+        out[f"{name}.weight"], out[f"{name}.bias"] = (n_out, n_in), (n_out,)
+
+    def norm(name: str) -> None:
+        out[f"{name}.weight"], out[f"{name}.bias"] = (E,), (E,)
+
+    linear("x_encoder.lin", cfg.d_max, E)
+    linear("y_encoder.lin1", cfg.y_features, E)
+    linear("y_encoder.lin2", E, E)
+    for i in range(cfg.n_layer):
+        b = f"blocks.{i}"
+        norm(f"{b}.ln1")
+        linear(f"{b}.attn.q", E, E)
+        linear(f"{b}.attn.kv", E, 2 * E)
+        linear(f"{b}.attn.proj", E, E)
+        norm(f"{b}.ln2")
+        linear(f"{b}.mlp.fc", E, cfg.mlp_ratio * E)
+        linear(f"{b}.mlp.proj", cfg.mlp_ratio * E, E)
+    out["head.borders"] = (cfg.n_buckets + 1,)
+    norm("head.ln")
+    linear("head.fc", E, cfg.decoder_hidden)
+    linear("head.out", cfg.decoder_hidden, cfg.n_buckets)
+    return out

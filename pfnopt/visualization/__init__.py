@@ -23,6 +23,7 @@ from pfnopt.visualization._intermediate import plot_intermediate_values
 from pfnopt.visualization._parallel import plot_parallel_coordinate
 from pfnopt.visualization._pareto import plot_pareto_front
 from pfnopt.visualization._slice import plot_slice
+from pfnopt.visualization._terminator import plot_terminator_improvement
 from pfnopt.visualization._timeline import plot_timeline
 
 
@@ -47,5 +48,6 @@ __all__ = [
     "plot_pareto_front",
     "plot_rank",
     "plot_slice",
+    "plot_terminator_improvement",
     "plot_timeline",
 ]

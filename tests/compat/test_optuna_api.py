@@ -144,7 +144,7 @@ def test_study_names_summaries_copy_and_duplicate_error(tmp_path):
 
 
 def test_named_constraints_and_constraints_func():
-    study = optuna.create_study(sampler="random")
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))  # seeded: some x <= 0.5
 
     def objective(trial):
         x = trial.suggest_float("x", 0, 1)
@@ -341,3 +341,24 @@ def test_lazy_optuna_modules_as_attributes():
     assert out.stdout.strip() == "ok", out.stderr
     with pytest.raises(AttributeError, match="no attribute 'nonexistent'"):
         getattr(optuna, "nonexistent")  # noqa: B009
+
+
+def test_tutorial_import_paths_and_numpy_steps():
+    """``from optuna.trial._state import TrialState`` (Optuna's user-defined pruner tutorial) and
+    ``trial.report(value, np.int64 step)`` (the Wilcoxon example reports instance ids of a permutation)."""
+    import numpy as np
+
+    from pfnopt.trial._state import TrialState as StateFromPrivatePath
+
+    assert StateFromPrivatePath is TrialState
+    study = optuna.create_study(sampler="random")
+    t = study.ask()
+    for i in np.random.default_rng(0).permutation(3):
+        t.report(float(i), i)
+    study.tell(t, 0.0)
+    assert study.trials[0].intermediate_values == {0: 0.0, 1: 1.0, 2: 2.0}
+    assert all(type(k) is int for k in study.trials[0].intermediate_values)
+    t = study.ask()
+    for bad in (np.float64(1.0), -1, True):
+        with pytest.raises(ParameterError, match="report step must be a non-negative integer"):
+            t.report(1.0, bad)

@@ -12,6 +12,7 @@ from pfnopt.visualization.matplotlib._series import (
     plot_pareto_front,
     plot_timeline,
 )
+from pfnopt.visualization.matplotlib._terminator import plot_terminator_improvement
 
 
 def is_available() -> bool:
@@ -34,5 +35,6 @@ __all__ = [
     "plot_pareto_front",
     "plot_rank",
     "plot_slice",
+    "plot_terminator_improvement",
     "plot_timeline",
 ]

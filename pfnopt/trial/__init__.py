@@ -8,6 +8,7 @@ study tells the result, which stores them in one transaction.
 from __future__ import annotations
 
 import math
+import numbers
 import time
 from typing import TYPE_CHECKING, Any, Sequence
 
@@ -126,8 +127,9 @@ class Trial:
     # reporting ------------------------------------------------------------------------------
     def report(self, value: float, step: int) -> None:
         """Store the intermediate ``value`` at ``step`` (e.g. validation loss after an epoch)."""
-        if isinstance(step, bool) or not isinstance(step, int) or step < 0:
+        if isinstance(step, bool) or not isinstance(step, numbers.Integral) or step < 0:
             raise ParameterError(f"report step must be a non-negative integer, got {step!r}")
+        step = int(step)  # a numpy integer (an instance id from a permutation) is an integer
         try:
             value = float(value)
         except (TypeError, ValueError):

@@ -1,0 +1,5 @@
+"""``pfnopt.trial._state``: where Optuna programs import ``TrialState`` from (``optuna.trial._state``)."""
+
+from pfnopt.records import TrialState
+
+__all__ = ["TrialState"]
