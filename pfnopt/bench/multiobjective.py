@@ -150,7 +150,7 @@ def write_report(out: Path, figures: bool = True) -> Path:
         f"Written by `pfnopt bench report --suite multiobjective --out {out}` from {len(cells)} cells "
         f"({_dt.datetime.now(_dt.timezone.utc):%Y-%m-%d %H:%M} UTC). Run: seeds {run.get('seeds')}, budget "
         f"{run.get('budget')} evaluations of which {run.get('init')} shared Sobol points; load average at the "
-        f"start {', '.join(f'{x:.1f}' for x in run.get('loadavg', []))}.",
+        f"start {', '.join(f'{x:.1f}' for x in run.get('loadavg', []))}" + _load_range(cells) + ".",
         "",
         "Median over seeds of the final hypervolume regret, normalised: `(max_hv - HV) / max_hv` of the feasible "
         "Pareto front (BoTorch's reference point and max_hv; lower is better; [n] = seeds). Then the median "
@@ -183,6 +183,15 @@ def write_report(out: Path, figures: bool = True) -> Path:
                 n += 1
                 wins += statistics.median(a) <= statistics.median(b)
         lines += ["", f"pfn's median final regret is no worse than optuna-gp's on {wins} of {n} problems."]
+        ratios = []
+        for p in problems:
+            a = [x for c in sel(p, "pfn") for x in c["sampler_seconds"]]
+            b = [x for c in sel(p, "optuna-gp") for x in c["sampler_seconds"]]
+            if a and b:
+                ratios.append(statistics.median(a) / statistics.median(b))
+        if ratios:
+            lines.append(f"pfn's median seconds per iteration are {100 * min(ratios):.0f}% to {100 * max(ratios):.0f}% "
+                         "of optuna-gp's, problem by problem.")
     if figures:
         lines += ["", "Figures (median normalised regret vs evaluations, log scale):", ""]
         for p in problems:
@@ -195,6 +204,12 @@ def write_report(out: Path, figures: bool = True) -> Path:
     path = out / "report.md"
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+def _load_range(cells: list[dict[str, Any]]) -> str:
+    """``"; 1-minute load average at the end of the cells a-b"`` (cells that recorded it), else empty."""
+    loads = [c["loadavg"][0] for c in cells if c.get("loadavg")]
+    return f"; 1-minute load average at the end of the cells {min(loads):.0f}-{max(loads):.0f}" if loads else ""
 
 
 def _figure(out: Path, problem: str, methods: list[str], sel: Callable) -> Path | None:
