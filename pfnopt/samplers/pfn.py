@@ -247,7 +247,7 @@ class PFNSampler(BaseSampler):
         if self._multi_kind(k) == "parego":
             weights = mo.simplex_weights(k, np.random.default_rng(None if self.seed is None else [self.seed, number, 1]))
             self.record(parego_weights=[float(w) for w in weights])
-            y = mo.parego_scalarise(obs.Y, weights)  # observed range (mo.normalisation explains why not the front)
+            y = mo.parego_scalarise(obs.Y, weights)  # the observed range, see mo.normalisation
             return self._suggest(dataclasses.replace(obs, y=y), space, number, n_startup)
         from pfnopt.acquisition.analytic import LogPoF
         from pfnopt.acquisition.optimize import optimize_acquisition

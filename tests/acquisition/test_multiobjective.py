@@ -61,20 +61,20 @@ def test_normalisation_spans_the_feasible_front_not_the_outliers():
     # an outlier (300 in objective 0) and an infeasible point below the front (row 4)
     Y = np.array([[1.0, 5.0], [10.0, 3.0], [17.0, 1.0], [300.0, 0.5], [0.0, 0.0], [20.0, 6.0]])
     feasible = np.array([True, True, True, True, False, True])
-    lo, span = normalisation(Y, feasible)
+    lo, span = normalisation(Y, feasible, rule="front")
     assert lo.tolist() == [1.0, 0.5] and span.tolist() == [299.0, 4.5]  # the outlier is ON the front here
-    lo, span = normalisation(Y[:3], feasible[:3])
+    lo, span = normalisation(Y[:3], feasible[:3], rule="front")
     assert lo.tolist() == [1.0, 1.0] and span.tolist() == [16.0, 4.0]  # ideal to nadir of the front
-    lo, span = normalisation(Y, feasible, rule="observed")
+    lo, span = normalisation(Y, feasible)  # the default: the observed range, infeasible rows included
     assert lo.tolist() == [0.0, 0.0] and span.tolist() == [300.0, 6.0]
-    lo, span = normalisation(Y[[0, 5]], None)  # one point dominates: the front's span is 0, the observed one used
+    lo, span = normalisation(Y[[0, 5]], None, rule="front")  # one point dominates: the front's span is 0
     assert lo.tolist() == [1.0, 5.0] and span.tolist() == [19.0, 1.0]
-    lo, span = normalisation(Y[:3], np.zeros(3, dtype=bool))  # nothing feasible: every row
+    lo, span = normalisation(Y[:3], np.zeros(3, dtype=bool), rule="front")  # nothing feasible: every row
     assert lo.tolist() == [1.0, 1.0]
-    s = parego_scalarise(Y[:3], np.array([0.5, 0.5]), bounds=normalisation(Y[:3]))
+    s = parego_scalarise(Y[:3], np.array([0.5, 0.5]), bounds=normalisation(Y[:3], rule="front"))
     # normalised rows [0, 1], [9/16, 1/2], [1, 0]: max of the weighted values plus 0.05 times their sum
     assert np.allclose(s, [0.525, 0.28125 + 0.05 * 0.53125, 0.525])
-    with pytest.raises(ParameterError, match="unknown normalisation 'rank'.*front, observed"):
+    with pytest.raises(ParameterError, match="unknown normalisation 'rank'.*observed, front"):
         normalisation(Y, feasible, rule="rank")
 
 
