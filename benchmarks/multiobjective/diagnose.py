@@ -16,7 +16,8 @@ The logs behind ``results/notes.md`` are in ``diagnosis/`` (the trailing number 
 by an earlier form of this script: D* at the code before commit 7e76771 (its variants had no ``norm`` key: the
 observed range was then the only rule); F* at 7e76771 with ParEGO normalised by the FEASIBLE front (the
 sampler's own code at that commit; here ``parego_norm="front"`` uses every row's front, the same on
-unconstrained problems).
+unconstrained problems); Z* at 859c679 (``norm="observed"``, the default again). The pfn cells of the suite
+run with the front rule as the default (commit fb20f3e) are kept in ``diagnosis/front-normalisation-cells/``.
 """
 
 from __future__ import annotations
