@@ -12,7 +12,11 @@ plus a light pass per chunk):
    ``"local"``: rounds of batched perturbations around the current top candidates at shrinking
    scales. Measured on 30 PFN acquisition problems (benchmarks/acquisition/refine.md), gradient
    steps reach within 0.1 nats of the best found in 79-97% of cases (6-12 steps) against 48%
-   for local rounds at similar cost, the gap growing with d; 6 steps is the default trade-off.
+   for local rounds at similar cost, the gap growing with d. Default: the top 8 with 25 steps
+   (was 4 x 6): on the engineering acquisition surfaces it reaches the best value found in 100% of
+   cases against 80% (benchmarks/acquisition/optimizer_compare.md), and in the PFN v2 ablation
+   (benchmarks/pfn/ablation.md, ``v2-refine``) it lowered pfn-cei's median final gap 1.1-3.4x on four
+   of five problems (pressure_vessel: 5.7x worse), at about 3x the CPU time per suggestion.
    Either way the result is snapped and re-scored.
 4. Return the best candidate that is not a duplicate of an observed point and not within
    ``avoid_radius`` (L-infinity, unit cube) of a point to avoid (failed trials).
@@ -40,11 +44,11 @@ class AcqOptions:
     n_local: int = 512  # perturbations around the best points
     n_centres: int = 5  # best points perturbed
     chunk: int = 2048  # candidates scored per forward pass
-    n_refine: int = 4  # top candidates refined
+    n_refine: int = 8  # top candidates refined
     refine: str = "gradient"  # "gradient" (Adam through the model) or "local" (batched perturbation rounds)
     refine_rounds: int = 2  # local: rounds, each one batch of n_refine * per_round points
     refine_per_round: int = 64  # local: perturbations per refined point per round
-    refine_steps: int = 6  # gradient: Adam steps
+    refine_steps: int = 25  # gradient: Adam steps
     refine_lr: float = 0.02  # gradient: Adam step size
     avoid_radius: float = 0.02  # L-inf radius around failed trials
 
