@@ -104,7 +104,7 @@ def test_hand_made_running_trials_get_distinct_spread_proposals(kind):
     assert _min_distance(running) > 0.025
 
 
-@pytest.mark.xfail(strict=False, reason="seen once (15:37 UTC, 2026-12-03): two of 10 trials of n_jobs=2 got the same "
+@pytest.mark.xfail(strict=False, reason="intermittent (2 of 4 runs on 2026-12-03): two of 10 trials of n_jobs=2 got the same "
                    "point; suspected: a trial being sampled has no params yet, so the other worker cannot see it "
                    "as pending; not investigated")
 def test_parallel_workers_on_a_multi_objective_study_and_its_feasible_front():
