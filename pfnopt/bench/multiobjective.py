@@ -75,7 +75,7 @@ def run_cell(problem_name: str, method: str, seed: int, budget: int, init: int) 
         "regret": [None if p.max_hv is None else max(p.max_hv - h, 0.0) for h in hv],
         "sampler_seconds": [s for s in secs if s is not None], "wall_seconds": wall,
         "n_failed": sum(t.state == TrialState.FAIL for t in trials),
-        "sampler": repr(study.sampler), "when": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "sampler": repr(study.sampler), "loadavg": list(os.getloadavg()), "when": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     }
 
 
@@ -85,8 +85,7 @@ def run_suite(out: Path, problems: list[str], methods: list[str], seeds: int, bu
     logging.getLogger("pfnopt").setLevel(logging.ERROR)
     counts = {"done": 0, "skipped": 0, "failed": 0}
     out.mkdir(parents=True, exist_ok=True)
-    (out / "run.json").write_text(json.dumps({"problems": problems, "methods": methods, "seeds": seeds,
-                                              "budget": budget, "init": init, "loadavg": os.getloadavg()}, indent=1))
+    _record_run(out / "run.json", problems, methods, seeds, budget, init)
     for name in problems:
         for seed in range(seeds):
             for method in methods:
@@ -108,6 +107,22 @@ def run_suite(out: Path, problems: list[str], methods: list[str], seeds: int, bu
                 spi = statistics.median(rec["sampler_seconds"]) if rec["sampler_seconds"] else float("nan")
                 log(f"{name} / {method} / seed {seed}: HV {rec['hv'][-1]:.4g}, {spi:.3f} s/it")
     return counts
+
+
+def _record_run(path: Path, problems: list[str], methods: list[str], seeds: int, budget: int, init: int) -> None:
+    """Write ``run.json``; several processes on disjoint parts of one run (same budget and init) merge into it:
+    the union of problems and methods, the most seeds, and each start's load average."""
+    run = {"problems": problems, "methods": methods, "seeds": seeds, "budget": budget, "init": init,
+           "loadavg": list(os.getloadavg())}
+    if path.exists():
+        old = json.loads(path.read_text())
+        if old.get("budget") == budget and old.get("init") == init:
+            run["problems"] = list(old["problems"]) + [p for p in problems if p not in old["problems"]]
+            run["methods"] = list(old["methods"]) + [m for m in methods if m not in old["methods"]]
+            run["seeds"] = max(seeds, old.get("seeds", 0))
+            run["loadavg"] = old["loadavg"]
+            run["starts"] = old.get("starts", []) + [{"methods": methods, "loadavg": list(os.getloadavg())}]
+    path.write_text(json.dumps(run, indent=1))
 
 
 def load_cells(out: Path) -> list[dict[str, Any]]:
@@ -135,7 +150,7 @@ def write_report(out: Path, figures: bool = True) -> Path:
         f"Written by `pfnopt bench report --suite multiobjective --out {out}` from {len(cells)} cells "
         f"({_dt.datetime.now(_dt.timezone.utc):%Y-%m-%d %H:%M} UTC). Run: seeds {run.get('seeds')}, budget "
         f"{run.get('budget')} evaluations of which {run.get('init')} shared Sobol points; load average at the "
-        f"start {', '.join(f'{x:.1f}' for x in run.get('loadavg', []))}.",
+        f"start {', '.join(f'{x:.1f}' for x in run.get('loadavg', []))}" + _load_range(cells) + ".",
         "",
         "Median over seeds of the final hypervolume regret, normalised: `(max_hv - HV) / max_hv` of the feasible "
         "Pareto front (BoTorch's reference point and max_hv; lower is better; [n] = seeds). Then the median "
@@ -168,6 +183,15 @@ def write_report(out: Path, figures: bool = True) -> Path:
                 n += 1
                 wins += statistics.median(a) <= statistics.median(b)
         lines += ["", f"pfn's median final regret is no worse than optuna-gp's on {wins} of {n} problems."]
+        ratios = []
+        for p in problems:
+            a = [x for c in sel(p, "pfn") for x in c["sampler_seconds"]]
+            b = [x for c in sel(p, "optuna-gp") for x in c["sampler_seconds"]]
+            if a and b:
+                ratios.append(statistics.median(a) / statistics.median(b))
+        if ratios:
+            lines.append(f"pfn's median seconds per iteration are {100 * min(ratios):.0f}% to {100 * max(ratios):.0f}% "
+                         "of optuna-gp's, problem by problem.")
     if figures:
         lines += ["", "Figures (median normalised regret vs evaluations, log scale):", ""]
         for p in problems:
@@ -180,6 +204,12 @@ def write_report(out: Path, figures: bool = True) -> Path:
     path = out / "report.md"
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+def _load_range(cells: list[dict[str, Any]]) -> str:
+    """``"; 1-minute load average at the end of the cells a-b"`` (cells that recorded it), else empty."""
+    loads = [c["loadavg"][0] for c in cells if c.get("loadavg")]
+    return f"; 1-minute load average at the end of the cells {min(loads):.0f}-{max(loads):.0f}" if loads else ""
 
 
 def _figure(out: Path, problem: str, methods: list[str], sel: Callable) -> Path | None:

@@ -254,13 +254,13 @@ class PFNSampler(BaseSampler):
         if self._multi_kind(k) == "parego":
             weights = mo.simplex_weights(k, np.random.default_rng(None if self.seed is None else [self.seed, number, 1]))
             self.record(parego_weights=[float(w) for w in weights])
-            return self._suggest(dataclasses.replace(obs, y=mo.parego_scalarise(obs.Y, weights)), space, number,
-                                 n_startup)
+            y = mo.parego_scalarise(obs.Y, weights)  # the observed range, see mo.normalisation
+            return self._suggest(dataclasses.replace(obs, y=y), space, number, n_startup)
         from pfnopt.acquisition.analytic import LogPoF
         from pfnopt.acquisition.optimize import optimize_acquisition
 
         feasible = obs.feasible
-        lo, span = mo.objective_bounds(obs.Y)
+        lo, span = mo.normalisation(obs.Y, feasible)
         on_front = np.flatnonzero(feasible)[mo.pareto_mask(obs.Y[feasible])] if feasible.any() else np.zeros(0, int)
         region = WholeCube().choose(obs, space, 0, n_startup)  # a front has no single incumbent to zoom on
         Y = np.concatenate([obs.Y, obs.C], axis=1)
@@ -268,11 +268,15 @@ class PFNSampler(BaseSampler):
         if obs.m and not feasible.any():  # find the feasible region first
             acq = LogPoF(ctx.posterior_unchecked, obs.m, start=k)
         else:
-            acq = mo.LogEHVI(ctx.posterior_unchecked, mo.normalise(obs.Y[on_front], lo, span), lo, span,
+            front = obs.Y[on_front]
+            if len(obs.X_running) and not isinstance(self.pending, IgnorePending):  # believed values join the front
+                front = mo.believed_front(front, ctx.posterior(obs.X_running).mean, k)
+            acq = mo.LogEHVI(ctx.posterior_unchecked, mo.normalise(front, lo, span), lo, span,
                              n_constraints=obs.m, n_samples=self.n_mc, seed=0 if self.seed is None else self.seed)
         centres = obs.X[on_front] if len(on_front) else obs.X[ranking(obs)[:5]]
         result = optimize_acquisition(
-            acq, space, X_observed=obs.X, centres=centres, X_avoid=obs.X_failed, options=self.optimizer,
+            acq, space, X_observed=np.concatenate([obs.X, obs.X_running]), centres=centres, X_avoid=obs.X_failed,
+            options=self.optimizer,
             rng=np.random.default_rng(None if self.seed is None else [self.seed, number]), device=self.device,
         )
         self.record(acq_value=result.value, front_size=int(len(on_front)))

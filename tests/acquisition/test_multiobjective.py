@@ -12,11 +12,14 @@ from pfnopt.acquisition.multiobjective import (
     REF,
     LogEHVI,
     bar_samples,
+    believed_front,
     hypervolume,
+    normalisation,
     parego_scalarise,
     pareto_mask,
     simplex_weights,
 )
+from pfnopt.exceptions import ParameterError
 from pfnopt.surrogate import Posterior
 
 K = 128
@@ -52,6 +55,35 @@ def test_pareto_mask_and_parego():
     assert w.shape == (3,) and np.isclose(w.sum(), 1.0) and (w > 0).all()
     s = parego_scalarise(Y, np.array([0.5, 0.5]))
     assert np.argmin(s) == 2  # the balanced point under equal weights
+
+
+def test_normalisation_spans_the_feasible_front_not_the_outliers():
+    # an outlier (300 in objective 0) and an infeasible point below the front (row 4)
+    Y = np.array([[1.0, 5.0], [10.0, 3.0], [17.0, 1.0], [300.0, 0.5], [0.0, 0.0], [20.0, 6.0]])
+    feasible = np.array([True, True, True, True, False, True])
+    lo, span = normalisation(Y, feasible, rule="front")
+    assert lo.tolist() == [1.0, 0.5] and span.tolist() == [299.0, 4.5]  # the outlier is ON the front here
+    lo, span = normalisation(Y[:3], feasible[:3], rule="front")
+    assert lo.tolist() == [1.0, 1.0] and span.tolist() == [16.0, 4.0]  # ideal to nadir of the front
+    lo, span = normalisation(Y, feasible)  # the default: the observed range, infeasible rows included
+    assert lo.tolist() == [0.0, 0.0] and span.tolist() == [300.0, 6.0]
+    lo, span = normalisation(Y[[0, 5]], None, rule="front")  # one point dominates: the front's span is 0
+    assert lo.tolist() == [1.0, 5.0] and span.tolist() == [19.0, 1.0]
+    lo, span = normalisation(Y[:3], np.zeros(3, dtype=bool), rule="front")  # nothing feasible: every row
+    assert lo.tolist() == [1.0, 1.0]
+    s = parego_scalarise(Y[:3], np.array([0.5, 0.5]), bounds=normalisation(Y[:3], rule="front"))
+    # normalised rows [0, 1], [9/16, 1/2], [1, 0]: max of the weighted values plus 0.05 times their sum
+    assert np.allclose(s, [0.525, 0.28125 + 0.05 * 0.53125, 0.525])
+    with pytest.raises(ParameterError, match="unknown normalisation 'rank'.*observed, front"):
+        normalisation(Y, feasible, rule="rank")
+
+
+def test_believed_front_adds_feasible_pending_values_and_keeps_the_non_dominated():
+    front = np.array([[0.0, 1.0], [1.0, 0.0]])
+    believed = np.array([[0.4, 0.4, -1.0], [0.2, 0.2, 0.5], [2.0, 2.0, -1.0]])  # objectives, then a constraint
+    out = believed_front(front, believed, 2)
+    assert sorted(map(tuple, out)) == [(0.0, 1.0), (0.4, 0.4), (1.0, 0.0)]  # infeasible and dominated ones left out
+    assert believed_front(np.zeros((0, 2)), believed[:, :2], 2).tolist() == [[0.2, 0.2]]  # no constraints
 
 
 def normal_bars(centres, width=0.3, loc=0.0, scale=1.0):

@@ -54,3 +54,20 @@ def test_hv_history_ignores_infeasible_and_failed_points():
     F = np.array([[1.0, 1.0], [0.5, 0.5], [np.nan, np.nan], [0.2, 0.9]])
     G = np.array([[-1.0], [1.0], [0.0], [-0.5]])  # the second is infeasible
     assert hv_history(F, G, np.array([2.0, 2.0])) == pytest.approx([1.0, 1.0, 1.0, 1.98])
+
+
+def test_parallel_starts_on_one_folder_merge_into_run_json(tmp_path):
+    base = ["run", "--suite", "multiobjective", "--problems", "branin_currin", "--seeds", "1", "--budget", "5",
+            "--init", "3", "--out", str(tmp_path)]
+    assert runner.invoke(bench_app, [*base, "--methods", "random", "--no-report"]).exit_code == 0
+    r = runner.invoke(bench_app, [*base, "--methods", "nsga2"])
+    assert r.exit_code == 0, r.output
+    run = json.loads((tmp_path / "run.json").read_text())
+    assert run["methods"] == ["random", "nsga2"] and [s["methods"] for s in run["starts"]] == [["nsga2"]]
+    cell = json.loads((tmp_path / "cells" / "branin_currin" / "nsga2" / "seed0.json").read_text())
+    assert len(cell["loadavg"]) == 3
+    report = (tmp_path / "report.md").read_text()
+    assert "| nsga2 | random |" in report and "1-minute load average at the end of the cells" in report
+    other = runner.invoke(bench_app, [*base[:8], "6", *base[9:], "--methods", "random", "--no-report"])
+    assert other.exit_code == 0
+    assert json.loads((tmp_path / "run.json").read_text())["budget"] == 6  # another run's settings: not merged
