@@ -42,7 +42,8 @@ def test_health_openapi_and_docs(live_server, http):
     assert r.json() == {"status": "ok", "version": pfnopt.__version__, "storage": live_server.storage_url}
     schema = http.get("/openapi.json").json()
     assert set(schema["paths"]) == {"/api/health", "/api/studies", "/api/studies/{name}/ask",
-                                    "/api/studies/{name}/tell", "/api/studies/{name}/trials"}
+                                    "/api/studies/{name}/tell", "/api/studies/{name}/trials",
+                                    "/api/studies/{name}/trials/{number}/heartbeat"}
     assert set(schema["paths"]["/api/studies"]) == {"get", "post"}
     assert "404" in schema["paths"]["/api/studies/{name}/ask"]["post"]["responses"]
     docs = http.get("/docs")
@@ -241,6 +242,7 @@ def test_token_required_on_every_api_route(token_server):
     good = {"Authorization": f"Bearer {token_server.token}"}
     routes = [("GET", "/api/health", None), ("GET", "/api/studies", None), ("POST", "/api/studies", {"name": name}),
               ("POST", f"/api/studies/{name}/ask", {"space": SPACE}),
+              ("POST", f"/api/studies/{name}/trials/0/heartbeat", None),
               ("POST", f"/api/studies/{name}/tell", {"number": 0, "value": 1.0}),
               ("GET", f"/api/studies/{name}/trials", None)]
     with httpx.Client(base_url=token_server.url, timeout=30) as c:
