@@ -36,8 +36,9 @@ def serve(
     from pfnopt.service.lease import Lease
 
     token = read_token(token_file) if token_file is not None else None
+    # both checked before importing the web stack: a refusal is immediate
     check_bind(host, token)
-    lease = Lease.from_settings(heartbeat_interval, grace_period, max_retry)  # before importing the web stack: a refusal is immediate
+    lease = Lease.from_settings(heartbeat_interval, grace_period, max_retry)
     from pfnopt.service.app import serve as run
     from pfnopt.storage import get_storage
 
