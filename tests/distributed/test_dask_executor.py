@@ -205,6 +205,24 @@ def test_a_worker_killed_mid_trial_fails_it_and_the_retry_runs(dask_client, tmp_
     dask_client.wait_for_workers(2, timeout=30)  # the nanny restarted the killed worker
 
 
+def test_a_driver_that_does_not_answer_fails_the_trial_and_queues_its_retry(dask_client, tmp_path, study_name):
+    from pfnopt.distributed._task import TrialJob, run_trial_task
+
+    url = f"sqlite:///{tmp_path / 'mute.db'}"
+    study = pfnopt.create_study(study_name=study_name, storage=url, sampler=RandomSampler(seed=0), max_retry=1)
+    trial = study.ask()  # as the driver does; nobody serves the queue below
+    job = TrialJob(storage_url=url, study_name=study_name, trial_id=trial._trial_id, number=trial.number,
+                   fixed_params={}, proposal_space=SearchSpace({}), proposal={}, sampler_seconds=0.0,
+                   diagnostics={}, pruner=study.pruner, heartbeat_interval=None, grace_period=None, max_retry=1,
+                   catch=(), sample_queue=f"pfnopt-sample-nobody-{study_name}", sample_timeout=0.5)
+    frozen = run_trial_task(objectives.conditional, job)  # no error raised: the run would go on
+    assert frozen.state == TrialState.FAIL
+    assert "did not answer the sample request for parameter 'x' within 0.5 s" in frozen.system_attrs["fail_reason"]
+    retries = study.get_trials(states=(TrialState.WAITING,))
+    assert len(retries) == 1 and retries[0].system_attrs["retried_from"] == 0
+    assert retries[0].system_attrs["retry_lineage"] == [0]
+
+
 def test_import_pfnopt_does_not_import_dask():
     import subprocess
     import sys
