@@ -10,7 +10,17 @@ Each variant runs ``pfn-cei`` (rule 5: local box, linear trend) on the cells of 
 * ``v2-notrend``: the same without the linear trend (the trend was v1's work-around for its noise floor:
   does a model that knows deterministic functions still need it?);
 * ``v2-early`` (the training budget): a snapshot of the same v2 run at an early step;
-* ``v2-opt``: v2 with the stronger optimiser of ``v1-opt``.
+* ``v2-opt``: v2 with the stronger optimiser of ``v1-opt``;
+* ``v2-global`` (the local box): v2 conditioned on every trial and searching the whole cube
+  (``region=WholeCube()``): the box was v1's cure for its smoothing, does v2 still need it?
+* ``v2-wide``: v2 with a box twice as wide to start with (``TrustRegion(h0=0.5)``);
+* ``v2-refine``: v2 with only the refinement of ``v1-opt`` (8 starts x 25 Adam steps) on today's 1,024
+  candidates: which half of the stronger optimiser helps, at what cost?
+* ``v2-refine12``: the same 8 starts with half the steps at twice the step size (12 x 0.04): is it the
+  distance the refinement may travel or its number of gradient evaluations?
+* ``v2-deep``: v2 with a box that shrinks twice as fast and 12x further before it opens again
+  (``TrustRegion(h_min=0.004, stall_per_dim=1)``, closer to TuRBO's schedule): precision near a constrained
+  optimum needs a small box, where the bar head resolves the local variation.
 
 The v1 column and optuna-gp are the committed cells (``benchmarks/results/engineering/cells``). "Share of the
 gap explained" per problem is ``(log g_v1 - log g_variant) / (log g_v1 - log g_optuna-gp)`` on median final
@@ -42,7 +52,7 @@ sys.path.insert(0, str(HERE.parent / "samplers"))
 from rule_variants import _committed, _lines  # noqa: E402  (the committed cells and the JSONL records, one home)
 
 V1 = "pfnopt/surrogate/checkpoints/v1"  # the shipped default until v2 (cells recorded "checkpoint": null used it)
-VARIANTS = ("v1-opt", "v2", "v2-notrend", "v2-early", "v2-opt")
+VARIANTS = ("v1-opt", "v2", "v2-notrend", "v2-early", "v2-opt", "v2-global", "v2-wide", "v2-deep", "v2-refine", "v2-refine12")
 PROBLEMS = (
     "cantilever_beam,car_side_impact,heat_exchanger,speed_reducer,pressure_vessel,welded_beam,"
     "tension_compression_spring,three_bar_truss"
@@ -52,6 +62,7 @@ PROBLEMS = (
 def make_sampler(variant: str, seed: int, v2: str, v2_early: str):
     from pfnopt.acquisition.optimize import AcqOptions
     from pfnopt.samplers.pfn import PFNSampler
+    from pfnopt.samplers.trust_region import TrustRegion, WholeCube
 
     strong = AcqOptions(n_sobol=2048, n_local=2048, n_refine=8, refine_steps=25)
     kw: dict = {"seed": seed, "constraints": "cei", "n_startup": 20}
@@ -65,6 +76,16 @@ def make_sampler(variant: str, seed: int, v2: str, v2_early: str):
         return PFNSampler(checkpoint=v2_early, **kw)
     if variant == "v2-opt":
         return PFNSampler(checkpoint=v2, options=strong, **kw)
+    if variant == "v2-global":
+        return PFNSampler(checkpoint=v2, region=WholeCube(), **kw)
+    if variant == "v2-wide":
+        return PFNSampler(checkpoint=v2, region=TrustRegion(h0=0.5), **kw)
+    if variant == "v2-refine":
+        return PFNSampler(checkpoint=v2, options=AcqOptions(n_refine=8, refine_steps=25), **kw)
+    if variant == "v2-refine12":
+        return PFNSampler(checkpoint=v2, options=AcqOptions(n_refine=8, refine_steps=12, refine_lr=0.04), **kw)
+    if variant == "v2-deep":
+        return PFNSampler(checkpoint=v2, region=TrustRegion(h_min=0.004, stall_per_dim=1.0), **kw)
     raise ValueError(f"unknown variant {variant!r}; allowed: {VARIANTS}")
 
 

@@ -104,10 +104,10 @@ def stalled_trials(obs: Observations, n_startup: int) -> int:
     return stall
 
 
-def half_width(stall: int, dim: int, h0: float = H0, h_min: float = H_MIN) -> float:
-    """``h0`` halved per ``2 * dim`` stalled trials, cycling back to ``h0`` below ``h_min``."""
+def half_width(stall: int, dim: int, h0: float = H0, h_min: float = H_MIN, stall_per_dim: float = 2.0) -> float:
+    """``h0`` halved per ``stall_per_dim * dim`` stalled trials, cycling back to ``h0`` below ``h_min``."""
     levels = 1 + int(np.floor(np.log2(h0 / h_min)))  # h0, h0/2, ... >= h_min
-    return h0 * 0.5 ** ((stall // max(1, 2 * dim)) % levels)
+    return h0 * 0.5 ** ((stall // max(1, round(stall_per_dim * dim))) % levels)
 
 
 def local_box(X: np.ndarray, centre: np.ndarray, half: float, free: np.ndarray, min_points: int) -> Box:
@@ -147,6 +147,7 @@ class TrustRegion:
             side; None reads it from the whole cube.
         min_points, min_points_per_dim: the box grows until it holds ``max(min_points, per_dim * d + 1)``
             trials.
+        stall_per_dim: the box halves after ``stall_per_dim * d`` model-based trials without progress.
     """
 
     h0: float = H0
@@ -154,10 +155,11 @@ class TrustRegion:
     context_pad: float | None = 0.1
     min_points: int = 5
     min_points_per_dim: int = 1
+    stall_per_dim: float = 2.0
 
     def choose(self, obs: Observations, space, centre: int, n_startup: int) -> Region:
         """The region around trial ``centre`` (the incumbent's row of ``obs``)."""
-        half = half_width(stalled_trials(obs, n_startup), space.dim, self.h0, self.h_min)
+        half = half_width(stalled_trials(obs, n_startup), space.dim, self.h0, self.h_min, self.stall_per_dim)
         free = space.categorical_columns()
         need = max(self.min_points, self.min_points_per_dim * space.dim + 1)
         box = local_box(obs.X, obs.X[centre], half, free, need)

@@ -50,6 +50,15 @@ def test_half_width_halves_per_2d_stalled_trials_and_reopens():
     assert half_width(6 * d, d) == H0  # below the floor: the box opens again
 
 
+def test_half_width_schedule_is_configurable():
+    d = 3
+    assert half_width(d, d, stall_per_dim=1.0) == H0 / 2  # halves after d stalled trials, not 2d
+    assert half_width(d - 1, d, stall_per_dim=1.0) == H0
+    # a lower floor gives more levels before the box opens again: 0.25 .. 0.25 / 64 >= 0.003
+    assert half_width(6 * d, d, h_min=0.003, stall_per_dim=1.0) == H0 / 64
+    assert half_width(7 * d, d, h_min=0.003, stall_per_dim=1.0) == H0
+
+
 def test_local_box_grows_to_hold_enough_trials_and_leaves_categoricals_open():
     rng = np.random.default_rng(0)
     X = rng.random((30, 3))
