@@ -190,7 +190,10 @@ def test_unexpected_error_is_one_line_500_and_the_trial_is_failed(http):
     assert r.status_code == 500
     assert r.json() == {"error": "RuntimeError", "detail": "internal error: sampler exploded with a second line"}
     assert "Traceback" not in r.text
-    rows = http.get(f"/api/studies/{name}/trials").json()
+    # the server closes the connection after an unexpected error (Starlette re-raises it to uvicorn):
+    # read on a fresh one, not on the kept-alive connection that may be reset under us
+    with httpx.Client(base_url=http.base_url, timeout=30) as fresh:
+        rows = fresh.get(f"/api/studies/{name}/trials").json()
     assert [row["state"] for row in rows] == ["FAIL"] and "with a second line" in rows[0]["fail_reason"]
 
 
