@@ -1,8 +1,12 @@
 """Fault tolerance under fire: many workers on one PostgreSQL study, kill -9 and a server restart.
 
-    eval "$(bash .ci/postgres.sh)"    # a real PostgreSQL
     OMP_WAIT_POLICY=PASSIVE OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/reliability.py \\
-        --workers 16 --kills 6 --seconds 60 --restart "pg_ctlcluster 15 main restart"
+        --workers 16 --kills 6 --seconds 60 --private-postgres
+
+``--private-postgres`` starts a throwaway PostgreSQL cluster of its own (``initdb`` under /tmp, a
+free loopback port; as root it runs as the ``postgres`` user), restarts THAT one (``pg_ctl restart
+-m fast``: every session is terminated, as on a real restart) and removes it at the end, so a
+shared server is never touched. ``--url URL --restart COMMAND`` runs against a given server instead.
 
 What it does: creates a fresh study on ``$PFNOPT_TEST_POSTGRES_URL`` (heartbeats on, a grace period
 longer than the restart takes, ``max_retry`` 3) and starts ``--workers`` processes, each running
@@ -36,15 +40,21 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import argparse  # noqa: E402
+import contextlib  # noqa: E402
+import glob  # noqa: E402
 import json  # noqa: E402
 import random  # noqa: E402
 import shlex  # noqa: E402
+import shutil  # noqa: E402
 import signal  # noqa: E402
+import socket  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
+import tempfile  # noqa: E402
 import time  # noqa: E402
 import uuid  # noqa: E402
 from collections import Counter, defaultdict  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -107,6 +117,47 @@ def _wait_for_server(url: str, limit_s: float = 120.0) -> float:
                 time.sleep(0.2)
     finally:
         engine.dispose()
+
+
+def postgres_bindir() -> Path | None:
+    """The newest installed PostgreSQL's bin folder (Debian layout first), or None."""
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(Path(p).parts[-3]))
+    if found:
+        return Path(found[-1]).parent
+    initdb = shutil.which("initdb")
+    return Path(initdb).parent if initdb else None
+
+
+@contextlib.contextmanager
+def private_postgres() -> Iterator[tuple[str, str]]:
+    """A throwaway cluster on a free loopback port: yields ``(url, restart command)``; stopped and
+    deleted on the way out. Trust authentication on 127.0.0.1 only (it lives for one run)."""
+    bindir = postgres_bindir()
+    if bindir is None:
+        raise RuntimeError("no PostgreSQL binaries (initdb, pg_ctl) found; install Debian's postgresql package")
+    as_user: list[str] = []
+    data = Path(tempfile.mkdtemp(prefix="pfnopt-pg-"))
+    if os.geteuid() == 0:  # initdb refuses to run as root
+        import pwd
+
+        as_user = ["runuser", "-u", "postgres", "--"]
+        pw = pwd.getpwnam("postgres")
+        os.chown(data, pw.pw_uid, pw.pw_gid)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    pg_ctl = [*as_user, str(bindir / "pg_ctl"), "-D", str(data)]
+    subprocess.run([*as_user, str(bindir / "initdb"), "-D", str(data), "-U", "pfnopt", "--auth=trust", "-E", "UTF8"],
+                   check=True, capture_output=True, timeout=300)
+    options = f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -c max_connections=200"
+    try:
+        subprocess.run([*pg_ctl, "-w", "-t", "120", "-l", str(data / "server.log"), "-o", options, "start"],
+                       check=True, capture_output=True, timeout=180)
+        yield (f"postgresql+psycopg://pfnopt@127.0.0.1:{port}/postgres",
+               shlex.join([*pg_ctl, "-w", "-t", "120", "-l", str(data / "server.log"), "-m", "fast", "restart"]))
+    finally:
+        subprocess.run([*pg_ctl, "-w", "-m", "immediate", "stop"], capture_output=True, timeout=120)
+        shutil.rmtree(data, ignore_errors=True)
 
 
 def run(url: str, workers: int, kills: int, seconds: float, restart: str | None, seed: int, logs: Path) -> dict:
@@ -233,16 +284,21 @@ def main() -> None:
     ap.add_argument("--kills", type=int, default=6)
     ap.add_argument("--seconds", type=float, default=60.0)
     ap.add_argument("--restart", default=None, help="shell command restarting the database server")
+    ap.add_argument("--private-postgres", action="store_true",
+                    help="run on a throwaway cluster of its own and restart that one (--url/--restart unused)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--logs", type=Path, default=Path("/tmp/pfnopt-reliability"))
     ap.add_argument("--report", type=Path, default=ROOT / "benchmarks" / "results" / "reliability.md")
     ap.add_argument("--json", action="store_true", help="print the counts as JSON (no report)")
     args = ap.parse_args()
-    if not args.url:
-        sys.exit("needs --url or $PFNOPT_TEST_POSTGRES_URL (eval \"$(bash .ci/postgres.sh)\")")
+    if not args.url and not args.private_postgres:
+        sys.exit("needs --private-postgres, or --url or $PFNOPT_TEST_POSTGRES_URL (eval \"$(bash .ci/postgres.sh)\")")
     load_before = os.getloadavg()
     t0 = time.monotonic()
-    counts = run(args.url, args.workers, args.kills, args.seconds, args.restart, args.seed, args.logs)
+    with private_postgres() if args.private_postgres else contextlib.nullcontext((args.url, args.restart)) as (
+        url, restart
+    ):
+        counts = run(url, args.workers, args.kills, args.seconds, restart, args.seed, args.logs)
     wall = time.monotonic() - t0
     load_after = os.getloadavg()
     if args.json:
@@ -255,7 +311,8 @@ def main() -> None:
         "# Fault tolerance: workers killed and the database restarted under load",
         "",
         f"Command: `OMP_WAIT_POLICY=PASSIVE OPENBLAS_NUM_THREADS=1 python {cmd}`",
-        f"Storage: `{mask_url(args.url)}`; heartbeat {HEARTBEAT_S} s, grace {GRACE_S} s, max_retry {MAX_RETRY}.",
+        f"Storage: `{mask_url(url)}`{' (a private cluster: initdb, restarted by pg_ctl -m fast)' if args.private_postgres else ''}"
+        f"; heartbeat {HEARTBEAT_S} s, grace {GRACE_S} s, max_retry {MAX_RETRY}.",
         f"Machine: {os.cpu_count()} CPUs; load average (1/5/15 min) before {tuple(round(x, 2) for x in load_before)}, "
         f"after {tuple(round(x, 2) for x in load_after)}; wall time {wall:.0f} s.",
         "",

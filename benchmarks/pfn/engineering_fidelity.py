@@ -54,7 +54,9 @@ def evaluate(problem, space, U: np.ndarray) -> np.ndarray:
 
 def pfn_scores(pfn, Xc, Yc, Xt, Yt, y_transform: str, trend: str = "none") -> tuple[np.ndarray, np.ndarray]:
     """(test NLL per output, median predictive std at the context points per output), both in context-std units."""
-    ctx = pfn.condition(Xc, Yc, y_transform=y_transform, trend=trend)
+    from pfnopt.surrogate import research
+
+    ctx = research.condition(pfn, Xc, Yc, y_transform=y_transform, trend=trend)
     sd = Yc.std(axis=0)
     with torch.no_grad():
         lp = ctx.posterior(torch.as_tensor(Xt, dtype=torch.float32)).log_prob(torch.as_tensor(Yt)).double().numpy()

@@ -1,4 +1,4 @@
-"""Symmetry ensemble (``pfn.posterior(..., ensemble=k)``): NLL on the fidelity data sets for several ``k``.
+"""Symmetry ensemble (``research.posterior(pfn, ..., ensemble=k)``): NLL on the fidelity data sets for several ``k``.
 
 The data sets are exactly those of ``fidelity.py`` (same prior, same seeds), so the ``k = 1`` column equals
 its PFN column. Differences are paired over the data sets. Also records the cost per posterior call.
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import torch
 
-from pfnopt.surrogate import load_pfn
+from pfnopt.surrogate import load_pfn, research
 from pfnopt.surrogate.priors import GPPrior
 
 
@@ -45,7 +45,7 @@ def main() -> None:
                 x, y = batch.x[i, :, :d].double(), batch.y[i].double()
                 for k in ks:
                     t = time.perf_counter()
-                    post = pfn.posterior(x[:n], y[:n, None], x[n:], ensemble=k)
+                    post = research.posterior(pfn, x[:n], y[:n, None], x[n:], ensemble=k)
                     secs[k] += time.perf_counter() - t
                     nll[k].append(-float(post.log_prob(y[n:, None]).mean()))
             base = torch.tensor(nll[ks[0]])

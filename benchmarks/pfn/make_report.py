@@ -1,6 +1,9 @@
 """Assemble ``benchmarks/pfn/report.md`` from the JSON results of fidelity.py, speed.py and out_of_prior.py.
 
 .venv/bin/python benchmarks/pfn/make_report.py
+
+With ``--fidelity RESULT.json --out REPORT.md`` it writes only the fidelity and calibration sections of one
+fidelity run (e.g. a newer checkpoint's, ``results/fidelity_v2.json`` -> ``fidelity_v2.md``).
 """
 
 from __future__ import annotations
@@ -223,5 +226,33 @@ def main() -> None:
     (HERE / "report.md").write_text("\n".join(lines) + "\n")
 
 
+def fidelity_only(result: Path, report: Path) -> None:
+    fid = json.loads(result.read_text())
+    a = fid["args"]
+    lines = [
+        f"# PFN fidelity and calibration: `{a['checkpoint']}` at step {fid['checkpoint_step']}",
+        "",
+        f"Written by `benchmarks/pfn/make_report.py --fidelity {result.name}` from the run "
+        f"`fidelity.py --checkpoint {a['checkpoint']} --datasets {a['datasets']} --ds {a['ds']} --ns {a['ns']}"
+        f"{' --no-fit' if a.get('no_fit') else ''}` ({fid['seconds']:.0f} s). The held-out data sets are draws of the "
+        "v1 GP prior (noise variance LogNormal(-4.63, 0.5)): the GP component that prior v2 keeps for its noisy half; "
+        "prior v2's deterministic half, mean functions and posynomials are not in them.",
+        "",
+    ]
+    lines += fidelity_section(fid)
+    lines += calibration_section(fid)
+    report.write_text("\n".join(lines) + "\n")
+
+
 if __name__ == "__main__":
-    main()
+    import argparse
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--fidelity", type=Path, help="write only this fidelity run's sections")
+    ap.add_argument("--out", type=Path)
+    args = ap.parse_args()
+    if args.fidelity:
+        fidelity_only(args.fidelity if args.fidelity.is_file() else RES / args.fidelity,
+                      args.out or HERE / (args.fidelity.stem + ".md"))
+    else:
+        main()

@@ -24,7 +24,7 @@ from scipy.stats import spearmanr
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from references import fitted_gp, gauss_logpdf  # noqa: E402
 
-from pfnopt.surrogate import load_pfn  # noqa: E402
+from pfnopt.surrogate import load_pfn, research  # noqa: E402
 
 
 def design(problem, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -72,7 +72,7 @@ def main() -> None:
                 post = pfn.posterior(uc, yc, ut)
                 lp = post.log_prob(yt)
                 mean = post.mean
-                post_pw = pfn.posterior(uc, yc, ut, y_transform="power")
+                post_pw = research.posterior(pfn, uc, yc, ut, y_transform="power")
                 lp_pw = post_pw.log_prob(yt)
                 mean_pw = post_pw.mean
                 for j in range(y.shape[1]):

@@ -49,18 +49,23 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from pfnopt.acquisition import constrained  # noqa: E402
-from pfnopt.acquisition.optimize import (  # noqa: E402
-    AcqOptions,
-    _banned,
-    _refine_local,
-    _score_all,
-    candidate_points,
-)
+from pfnopt.acquisition.optimize import AcqOptions, SearchBox, refine_local, score_all  # noqa: E402
 from pfnopt.samplers import get_sampler  # noqa: E402
 from pfnopt.samplers.observations import collect  # noqa: E402
 
 STAGES = ("collect", "condition", "candidates", "score initial", "refine local", "_banned", "sum of stages",
           "study.ask (whole)")
+
+
+def _banned(U: np.ndarray, X_observed: np.ndarray, X_avoid: np.ndarray | None, radius: float) -> np.ndarray:
+    """The exclusion as the numpy optimiser wrote it (the torch one is ``optimize._first_admissible``): mask of
+    candidates that repeat a finished trial or lie within ``radius`` (L-inf) of a point to avoid."""
+    banned = np.zeros(len(U), dtype=bool)
+    if len(X_observed):
+        banned |= (np.abs(U[:, None, :] - X_observed[None, :, :]).max(axis=2) < 1e-9).any(axis=1)
+    if X_avoid is not None and len(X_avoid):
+        banned |= (np.abs(U[:, None, :] - X_avoid[None, :, :]).max(axis=2) < radius).any(axis=1)
+    return banned
 
 
 def banned_lazy(U, values, X_observed, X_avoid, radius, block=64):
@@ -85,7 +90,7 @@ def stages(sampler, d: int, n: int, rep: int) -> dict:
     """One suggestion's stages timed directly, then the whole ask on an identical study."""
     space = space_of(d)
     study = prefilled(sampler, d, n)
-    pfn, opts, dt = sampler.pfn, AcqOptions(), torch.float32
+    pfn, opts = sampler.pfn, AcqOptions()
     t: dict[str, float] = {}
     t0 = time.perf_counter()
     obs = collect(study, space, exclude_number=n)
@@ -100,19 +105,19 @@ def stages(sampler, d: int, n: int, rep: int) -> dict:
         return constrained.score(ctx.posterior(U), "cei", obs.m, best, "log_ei", 2.0, 0.5)
 
     centres = obs.X[np.argsort(np.where(obs.feasible, obs.y, np.inf))[:5]]
-    rng = np.random.default_rng([rep, n])
+    box = SearchBox(space, seed=int(np.random.default_rng([rep, n]).integers(2**62)))
     t0 = time.perf_counter()
-    U = candidate_points(space, centres, opts, rng)
+    U = box.candidates(box.tensor(centres), opts)
     t["candidates"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    values = _score_all(score_fn, U, opts.chunk, dt, torch.device("cpu"))
+    values = score_all(score_fn, U, opts.chunk)
     t["score initial"] = time.perf_counter() - t0
-    top = np.argsort(-np.nan_to_num(values, nan=-np.inf))[: opts.n_refine]
+    top = torch.topk(values, opts.n_refine).indices
     t0 = time.perf_counter()
-    refined, rv = _refine_local(score_fn, U[top], values[top], space, opts, rng, dt, torch.device("cpu"))
+    refined, rv = refine_local(score_fn, U[top], values[top], box, opts)
     t["refine local"] = time.perf_counter() - t0
-    U_all = np.concatenate([U, refined])
-    v_all = np.nan_to_num(np.concatenate([values, rv]), nan=-np.inf)
+    U_all = torch.cat([U, refined]).double().numpy()
+    v_all = torch.cat([values, rv]).double().numpy()
     t0 = time.perf_counter()
     _banned(U_all, obs.X, obs.X_failed, opts.avoid_radius)
     t["_banned"] = time.perf_counter() - t0

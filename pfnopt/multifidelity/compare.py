@@ -92,3 +92,29 @@ def run_search(bench: LCBench, task: str, pruner, method: str, seed: int, budget
 def oracle(bench: LCBench, task: str, n: int = 1000, seed: int = 12345) -> float:
     """The best final-epoch validation accuracy (fraction) of ``n`` random configurations: the regret's zero."""
     return float(bench.curves(task, LCBench.random_configs(n, np.random.default_rng(seed)))[:, -1].max() / 100.0)
+
+
+def run_freeze_thaw(bench: LCBench, task: str, method: str, seed: int, budget: int,
+                    sampler: str = "random", **kwargs) -> RunResult:
+    """One freeze-thaw search (:class:`pfnopt.multifidelity.FreezeThaw`) at the same epoch budget; the
+    incumbent is, as for the pruned searches, the best trial that ran all 52 epochs."""
+    from pfnopt.multifidelity.freeze_thaw import FreezeThaw, lcbench_trainer
+
+    study = pfnopt.create_study(
+        study_name=f"lcbench-{task}-{method}-{seed}", direction="maximize",
+        sampler=pfnopt.samplers.get_sampler(sampler, seed=seed), pruner="none",
+    )
+    res = RunResult(method, task, seed, budget)
+    t0 = time.perf_counter()
+    ft = FreezeThaw(study, lcbench_space(), max_epochs=EPOCHS, **kwargs)
+    out = ft.run(lcbench_trainer(bench, task), budget)
+    ft.close()
+    res.epochs_used = out.epochs_used
+    res.n_trials = len(study.trials)
+    res.n_complete = len(out.completions)
+    for epochs, _, value in out.completions:
+        if value > res.incumbent:
+            res.incumbent = value
+            res.trajectory.append((epochs, value))
+    res.seconds = time.perf_counter() - t0
+    return res

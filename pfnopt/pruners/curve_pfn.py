@@ -33,7 +33,9 @@ class CurvePFNPruner(BasePruner):
         threshold: in ``(0, 1)``; smaller prunes less.
         top_k: compare with the k-th best completed value (1: the best).
         n_startup_trials: no pruning until this many trials have completed (at least ``top_k``).
-        n_warmup_steps: no pruning before this step; at least 3 reports are always required.
+        n_warmup_steps: no pruning before this step.
+        min_reports: no pruning before the trial has made this many reports (at least 2: the curve PFN
+            standardises the prefix, which needs two values).
         interval_steps: check every this many steps after the warm-up.
         first_step: the step of the first epoch (0 for ``for step in range(epochs)``).
         checkpoint: a curve-PFN checkpoint directory (default: the packaged one).
@@ -49,6 +51,7 @@ class CurvePFNPruner(BasePruner):
         interval_steps: int = 1,
         first_step: int = 0,
         checkpoint: str | Path | None = None,
+        min_reports: int = 3,
     ):
         owner = "CurvePFNPruner"
         if max_steps != "auto":
@@ -62,6 +65,7 @@ class CurvePFNPruner(BasePruner):
         self.n_warmup_steps = check_int(owner, "n_warmup_steps", n_warmup_steps, 0)
         self.interval_steps = check_int(owner, "interval_steps", interval_steps, 1)
         self.first_step = check_int(owner, "first_step", first_step, 0)
+        self.min_reports = check_int(owner, "min_reports", min_reports, 2)
         if checkpoint is not None and not Path(checkpoint).is_dir():
             raise ParameterError(f"{owner}: checkpoint={str(checkpoint)!r} is not a checkpoint directory")
         self.checkpoint = checkpoint
@@ -91,7 +95,7 @@ class CurvePFNPruner(BasePruner):
         values = [trial.intermediate_values[s] for s in steps]
         if any(math.isnan(v) for v in values):
             return True
-        if len(values) < 3:
+        if len(values) < self.min_reports:
             return False
         done = [t for t in study.get_trials(states=(TrialState.COMPLETE,)) if t.value is not None]
         if len(done) < self.n_startup_trials:

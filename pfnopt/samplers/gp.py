@@ -21,12 +21,17 @@
   penalty is linear (exact: for ``rho`` above the constraints' Lagrange multipliers the
   penalised minimum is the constrained one); the growth is what gets it there.
 
-Why the analytic acquisitions: for one candidate at a time (``q = 1``) BoTorch's analytic
-LogEI/LogCEI are exact (no MC noise, no sigmoid relaxation of the feasibility indicator) and the
-cheapest; BoTorch recommends the log forms over EI/CEI for their numerics. When other trials are
-RUNNING, their points go in as ``X_pending`` to the MC forms (``qLogExpectedImprovement`` with
-``constraints``, ``qLogProbabilityOfFeasibility``), the acquisitions BoTorch provides that
-condition on pending points.
+Why the analytic acquisitions: for one candidate at a time (``q = 1``) analytic LogEI/LogCEI are exact
+(no MC noise, no sigmoid relaxation of the feasibility indicator) and the cheapest. They are the PFN
+sampler's own objects (:mod:`pfnopt.acquisition.analytic`: ``LogEI``, ``LogCEI``, ``LogPoF``) on the GP's
+Gaussian marginals (:class:`pfnopt.acquisition.gaussian.GPModel`), the same arithmetic as BoTorch's
+``LogExpectedImprovement`` / ``LogConstrainedExpectedImprovement`` / ``LogProbabilityOfFeasibility``
+(tested against them in ``tests/samplers/test_gp_shared_acquisition.py``), except far outside the feasible
+region: the shared ``LogPoF`` floors each probability of feasibility at 1e-300 (log -690.8) where BoTorch's
+``log_ndtr`` goes on. When other trials are
+RUNNING, their points go in as ``X_pending`` to BoTorch's MC forms (``qLogExpectedImprovement`` with
+``constraints``, ``qLogProbabilityOfFeasibility``), which condition on pending points jointly; the
+shared objects score independent marginals and have no such form.
 
 Before ``n_startup`` complete trials exist (default ``min(max(5, 2 * n_params), 20)``), points
 come from :class:`~pfnopt.samplers.simple.SobolSampler` with the same seed, so every method of a
@@ -157,7 +162,10 @@ class GPSampler(BaseSampler):
         model, fitted = bf.fit_model(X, torch.as_tensor(Y, dtype=bf.DTYPE), self.layout)
         t_fit = time.perf_counter() - t0
         pending = torch.as_tensor(obs.X_running, dtype=bf.DTYPE) if obs.X_running.shape[0] else None
-        acq = bf.build_acquisition(model, kind, best_f, m, pending, seed)
+        if pending is None:  # the shared acquisition objects on the GP's Gaussian posterior
+            acq = _shared_acquisition(model, kind, best_f, m)
+        else:  # BoTorch's MC forms, which condition on the pending points jointly
+            acq = bf.build_acquisition(model, kind, best_f, m, pending, seed)
         cands, values = bf.optimise(acq, space.dim, self.num_restarts, self.raw_samples, seed)
         taken = np.vstack([obs.X, obs.X_running])
         i = _first_new(space, cands.numpy(), taken, obs.X_failed)
@@ -182,6 +190,25 @@ class GPSampler(BaseSampler):
             diag["prob_feasible"] = bf.prob_feasible(model, torch.as_tensor(U, dtype=bf.DTYPE), m)
         self.record(**diag)
         return space.decode(U)[0]
+
+
+def _shared_acquisition(model: Any, kind: str, best_f: float | None, m: int) -> Any:
+    """``kind``'s acquisition built from :mod:`pfnopt.acquisition` (the PFN sampler's objects) on the fitted GP,
+    wrapped for ``optimize_acqf``. The model's column 0 is ``-y`` (maximisation); the objects read minimisation
+    form, so ``best`` is ``-best_f``."""
+    from pfnopt.acquisition.analytic import LogCEI, LogEI, LogPoF
+    from pfnopt.acquisition.gaussian import GPModel, as_botorch
+
+    gp = GPModel(model)
+    if kind == "logei":
+        acq = LogEI(gp, -best_f)
+    elif kind == "logcei":
+        acq = LogCEI(gp, LogEI(None, -best_f), m)
+    elif kind == "logpof":
+        acq = LogPoF(gp, m)
+    else:
+        raise ParameterError(f"unknown acquisition kind {kind!r}")
+    return as_botorch(acq, model)
 
 
 def _first_new(space: SearchSpace, cands: np.ndarray, taken: np.ndarray, failed: np.ndarray) -> int | None:

@@ -268,6 +268,37 @@ class PFNTransformer(nn.Module):
                 kv.append((k, v))
         return ContextCache(kv=kv, n=x_ctx.shape[1])
 
+    def extend_context(self, cache: ContextCache, x_add: Tensor, y_add: Tensor, d: Tensor) -> ContextCache:
+        """Append ``p`` context tokens to an encoded context without encoding it again (pending points).
+
+        The new tokens attend, layer by layer, to the cached context's keys/values and to each other; the cached
+        keys/values are reused unchanged. So the new tokens are exactly what ``encode_context`` on the union would
+        make of them if the old tokens did not see the new ones, and the old tokens are what they were: an
+        approximation of re-encoding the union (there every token attends to every other), measured in
+        ``benchmarks/samplers/pending_append.md``.
+
+        Args:
+            cache: from ``encode_context`` (or an earlier ``extend_context``), batch ``b``.
+            x_add: ``b' x p x D`` (``b'`` 1 or ``b``); y_add: ``b x p`` standardised with the context's
+                normalisation; d: ``b`` or ``1``.
+        Returns:
+            a new cache of ``n + p`` tokens (``cache`` itself when ``p = 0``).
+        """
+        p = y_add.shape[1]
+        if p == 0:
+            return cache
+        h = self.x_encoder(x_add, d) + self.y_encoder(y_add)  # b x p x E
+        kv = []
+        for i, (block, (k_old, v_old)) in enumerate(zip(self.blocks, cache.kv)):
+            a = block.ln1(h)
+            k_new, v_new = block.attn.keys_values(a)  # b x H x p x E/H each
+            k, v = torch.cat([k_old, k_new], dim=2), torch.cat([v_old, v_new], dim=2)
+            kv.append((k, v))
+            if i < len(self.blocks) - 1:  # as in encode_context, the last update is never read
+                h = h + block.attn(a, k, v)
+                h = h + block.mlp(block.ln2(h))
+        return ContextCache(kv=kv, n=cache.n + p)
+
     def predict(self, cache: ContextCache, x_new: Tensor, d: Tensor) -> Tensor:
         """Inference step 2: ``x_new`` ``b' x q x D`` (``b'`` 1 or ``b``) -> ``b x q x K`` logits."""
         b = cache.kv[0][0].shape[0]

@@ -10,6 +10,10 @@ the model was trained with, ``model.standardize``); the bar borders are mapped b
 statistic of the posterior is in user units. Optionally (``trend="linear"``) a least-squares plane is taken out
 of each output first and added back to the posterior (:mod:`pfnopt.surrogate.trend`).
 
+This module is inference only. Options the benchmarks measured and found weaker (a Yeo-Johnson power transform
+of the outputs, a test-time symmetry ensemble) live in :mod:`pfnopt.surrogate.research`, built on the same
+``PFN.prepare`` / ``PFN.encode`` steps and the same :class:`Context`.
+
 Context limit: a model is trained for at most ``n_max`` context points. With more, pfnopt keeps the
 ``n_max // 2`` points with the lowest value of output column ``best_column`` (the objective by convention)
 and fills the rest with a greedy max-min (space-filling) subset of the remaining points, and logs a warning
@@ -19,6 +23,7 @@ naming both numbers. More than ``d_max`` inputs is an error.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +35,6 @@ from pfnopt.surrogate.checkpoint import load_checkpoint
 from pfnopt.surrogate.errors import InputShapeError, InputTypeError, InputValueError
 from pfnopt.surrogate.model import PFNTransformer, standardize
 from pfnopt.surrogate.posterior import Posterior
-from pfnopt.surrogate.symmetry import input_symmetries, mixture_logits, transform_inputs
 from pfnopt.surrogate.trend import TRENDS, LinearTrend, fit_linear_trend
 
 logger = logging.getLogger("pfnopt.surrogate")
@@ -67,47 +71,6 @@ def _check_unit_cube(t: Tensor, name: str) -> None:
             f"{name} has values in [{float(t.min()):.4g}, {float(t.max()):.4g}]; inputs must lie in the unit cube "
             "[0, 1]^d (map them with the search space first)"
         )
-
-
-_Y_TRANSFORMS = ("standardize", "power")
-_LAMBDA_RANGE = (0.05, 1.95)  # Yeo-Johnson exponents for which the transform is a bijection of R
-
-
-def yeo_johnson(z: Tensor, lam: Tensor) -> Tensor:
-    """Yeo-Johnson transform, ``lam`` (``m``) broadcast over the last dim of ``z`` (``... x m``), 0 < lam < 2."""
-    pos = z >= 0
-    zp, zn = z.clamp_min(0.0), z.clamp_max(0.0)
-    a = ((zp + 1.0) ** lam - 1.0) / lam
-    b = -((1.0 - zn) ** (2.0 - lam) - 1.0) / (2.0 - lam)
-    return torch.where(pos, a, b)
-
-
-def yeo_johnson_inverse(t: Tensor, lam: Tensor) -> Tensor:
-    """Inverse of ``yeo_johnson`` (same broadcasting)."""
-    pos = t >= 0
-    tp, tn = t.clamp_min(0.0), t.clamp_max(0.0)
-    a = (lam * tp + 1.0) ** (1.0 / lam) - 1.0
-    b = 1.0 - (1.0 - (2.0 - lam) * tn) ** (1.0 / (2.0 - lam))
-    return torch.where(pos, a, b)
-
-
-def fit_yeo_johnson(z: Tensor) -> Tensor:
-    """Maximum-likelihood Yeo-Johnson exponent per column of standardised ``z`` (``n x m``), clipped to
-    ``_LAMBDA_RANGE``; 1 (the identity) for columns with fewer than 3 distinct values."""
-    from scipy.stats import yeojohnson_normmax
-
-    lams = []
-    for j in range(z.shape[1]):
-        col = z[:, j].cpu().numpy()
-        if len(set(col.round(12).tolist())) < 3:
-            lams.append(1.0)
-            continue
-        try:
-            lam = float(yeojohnson_normmax(col))
-        except (ValueError, RuntimeError, FloatingPointError):
-            lam = 1.0
-        lams.append(min(max(lam, _LAMBDA_RANGE[0]), _LAMBDA_RANGE[1]))
-    return torch.tensor(lams, dtype=torch.float64)
 
 
 def space_filling_subset(x: Tensor, k: int, start: Tensor | None = None) -> Tensor:
@@ -152,6 +115,30 @@ class Frame:
         return ((X - lo) / span).clamp(0.0, 1.0)
 
 
+@dataclass
+class Prepared:
+    """A validated context before encoding (:meth:`PFN.prepare`): the rows kept, in the frame's coordinates,
+    with the trend taken out and the per-output normalisation.
+
+    Attributes:
+        x: ``n x d`` inputs in ``[0, 1]`` (the frame's coordinates); y: ``m x n`` outputs minus the trend
+            (float64, user units); loc, scale: ``m x 1`` the normalisation of ``y``; plane: the trend or None;
+        indices: the rows of ``X_ctx`` kept (``n <= n_max``); d: inputs.
+    """
+
+    x: Tensor
+    y: Tensor
+    loc: Tensor
+    scale: Tensor
+    plane: LinearTrend | None
+    indices: Tensor
+    d: int
+
+    def standardized(self) -> Tensor:
+        """``m x n`` float32 values as the model sees them."""
+        return ((self.y - self.loc) / self.scale).float()
+
+
 class Context:
     """An encoded context: score candidates with ``posterior``; create with ``PFN.condition``.
 
@@ -174,21 +161,17 @@ class Context:
         scale: Tensor,
         d: int,
         indices: Tensor,
-        user_borders: Tensor | None = None,
-        members: tuple[Tensor, Tensor] | None = None,
         trend: LinearTrend | None = None,
         frame: Frame | None = None,
     ):
         self.pfn = pfn
         self.frame = frame
         self.trend = trend  # the plane taken out of the context's outputs, or None
-        self.members = members  # (perms, flips) of a symmetry ensemble (pfnopt.surrogate.symmetry), or None
         self.cache = cache
         self.loc, self.scale = loc, scale
         self.d, self.m = d, loc.shape[0]
         self.indices = indices
         self.n = int(indices.shape[0])
-        self.user_borders = user_borders  # m x K+1 in user units when a power transform is used
 
     def posterior(self, X_new, chunk_size: int = 4096) -> Posterior:
         """Predictive distribution at the candidates.
@@ -217,32 +200,69 @@ class Context:
             X = self.frame.to_local_t(X)
         return self._posterior_local(X, "torch", X.dtype, chunk_size)
 
+    def extend(self, X_add, Y_add) -> Context:
+        """This context with ``p`` more points appended to its cache, not encoded again (pending points).
+
+        The new points are read in the context's frame, with its trend and normalisation (``loc``, ``scale``
+        are not refitted), and attend to the cached context and to each other; the cached keys/values are
+        reused unchanged (:meth:`PFNTransformer.extend_context`), so the result approximates
+        ``PFN.condition`` on the union at a fraction of its cost (``benchmarks/samplers/pending_append.md``).
+
+        Args:
+            X_add: ``p x d`` global unit-cube points (numpy or torch); Y_add: ``p x m`` values in user units.
+        Returns:
+            a new :class:`Context` of ``n + p`` points (``indices`` unchanged: the appended points are not rows
+            of the original ``X_ctx``); with ``p = 0`` it scores exactly as this one.
+        """
+        x, _, _ = _as_tensor(X_add, "X_add")
+        y, _, _ = _as_tensor(Y_add, "Y_add")
+        if y.dim() == 1:
+            y = y.unsqueeze(-1)
+        if x.dim() != 2 or x.shape[1] != self.d or y.dim() != 2 or y.shape != (x.shape[0], self.m):
+            raise InputShapeError(
+                f"X_add / Y_add have shapes {tuple(x.shape)} / {tuple(y.shape)}; expected (p, {self.d}) / (p, {self.m})"
+            )
+        _check_finite(x, "X_add")
+        _check_finite(y, "Y_add")
+        _check_unit_cube(x, "X_add")
+        x = x.detach().double()
+        if self.frame is not None:
+            x = self.frame.to_local_t(x)
+        y = y.detach().double().cpu()
+        if self.trend is not None:
+            y = y - self.trend.shift(x.cpu())
+        yn = ((y.t() - self.loc[:, None].cpu().double()) / self.scale[:, None].cpu().double()).float()  # m x p
+        d_t = torch.tensor([self.d], device=self.pfn.device)
+        with torch.no_grad():
+            cache = self.pfn.model.extend_context(
+                self.cache, x.to(self.pfn.device, torch.float32).clamp(0.0, 1.0).unsqueeze(0), yn.to(self.pfn.device),
+                d_t)
+        out = Context(self.pfn, cache, self.loc, self.scale, self.d, self.indices, self.trend, self.frame)
+        out.n = self.n + int(x.shape[0])
+        return out
+
+    def _logits(self, chunk: Tensor, d_t: Tensor) -> Tensor:
+        """``c x d`` float32 candidates (frame coordinates, model device) -> ``m x c x K`` logits."""
+        return self.pfn.model.predict(self.cache, chunk.unsqueeze(0), d_t)
+
+    def _bars(self) -> tuple[Tensor, Any, Any]:
+        """``(borders, loc, scale)`` that map the logits' buckets to user units."""
+        return self.pfn.model.borders, self.loc, self.scale
+
     def _posterior_local(self, x: Tensor, kind: str, dtype: Any, chunk_size: int) -> Posterior:
         """The posterior at ``x`` (``... x q x d``, already in the frame's coordinates)."""
         batch = x.shape[:-1]
-        model = self.pfn.model
         xf = x.reshape(-1, self.d).to(device=self.pfn.device, dtype=torch.float32)
         d_t = torch.tensor([self.d], device=self.pfn.device)
         outs = []
         grad = torch.is_grad_enabled() and x.requires_grad
         with torch.set_grad_enabled(grad):
             for i in range(0, max(1, xf.shape[0]), chunk_size):
-                chunk = xf[i : i + chunk_size]
-                if self.members is None:
-                    logits = model.predict(self.cache, chunk.unsqueeze(0), d_t)  # m x c x K
-                else:  # k members, each the m outputs: the cache holds k * m contexts
-                    xk = transform_inputs(chunk, *self.members).repeat_interleave(self.m, dim=0)  # k*m x c x d
-                    logits = model.predict(self.cache, xk, d_t)  # k*m x c x K
-                    k = self.members[0].shape[0]
-                    logits = mixture_logits(logits.view(k, self.m, *logits.shape[1:]))  # m x c x K
+                logits = self._logits(xf[i : i + chunk_size], d_t)  # m x c x K
                 outs.append(logits.transpose(0, 1))  # c x m x K (a view: no copy of the largest tensor)
         logits = outs[0] if len(outs) == 1 else torch.cat(outs, dim=0)  # the loop runs at least once
         logits = logits.reshape(*batch, self.m, logits.shape[-1])
-        if self.user_borders is None:
-            borders, loc, scale = model.borders, self.loc, self.scale
-        else:  # power transform: per-output borders, already in user units
-            one = torch.ones(self.m, dtype=torch.float64)
-            borders, loc, scale = self.user_borders, 0.0 * one, one
+        borders, loc, scale = self._bars()
         if self.trend is not None:  # each candidate's distribution shifted by the plane: loc becomes ... x q x m
             loc = loc.to(x.device) + self.trend.shift(x)
         return Posterior(logits, borders, loc, scale, kind=kind, dtype=dtype)
@@ -254,6 +274,7 @@ class PFN:
     Attributes:
         model: the ``PFNTransformer`` (eval mode); ``record``: the checkpoint's JSON record.
         d_max, n_max: the largest number of inputs (a hard limit) and context points (see the module doc).
+        trend: default of ``condition`` / ``posterior``: ``"none"`` or ``"linear"`` (pfnopt.surrogate.trend).
     """
 
     def __init__(self, model: PFNTransformer, record: dict | None = None, device: str | torch.device = "cpu"):
@@ -262,9 +283,7 @@ class PFN:
         for p in self.model.parameters():
             p.requires_grad_(False)
         self.record = record or {}
-        self.y_transform = "standardize"  # default of condition/posterior: "standardize" or "power"
-        self.ensemble = 1  # default of condition/posterior: members of the symmetry ensemble (1: none)
-        self.trend = "none"  # default of condition/posterior: "none" or "linear" (pfnopt.surrogate.trend)
+        self.trend = "none"
 
     @property
     def d_max(self) -> int:
@@ -302,11 +321,8 @@ class PFN:
         )
         return idx
 
-    def condition(
-        self, X_ctx, Y_ctx, best_column: int = 0, y_transform: str | None = None, ensemble: int | None = None,
-        trend: str | None = None,
-        frame: Frame | None = None,
-    ) -> Context:
+    def condition(self, X_ctx, Y_ctx, best_column: int = 0, trend: str | None = None,
+                  frame: Frame | None = None) -> Context:
         """Encode the context once (no gradient) for repeated ``Context.posterior`` calls.
 
         Args:
@@ -314,28 +330,24 @@ class PFN:
                 (points outside it are clipped to its faces).
             Y_ctx: ``n x m`` in user units (``n`` for one output).
             best_column: the output whose best values are kept when ``n > n_max`` (see the module doc).
-            y_transform: ``"standardize"`` (context mean and standard deviation, the model's own contract) or
-                ``"power"`` (standardise, then a Yeo-Johnson transform fitted per output by maximum likelihood,
-                then standardise; the posterior's bars are mapped back through the inverse, so outputs with
-                heavy tails or huge ranges are modelled on a compressed scale). Default: ``self.y_transform``.
-            ensemble: ``k >= 1`` members of a test-time ensemble over input permutations and reflections
-                (:mod:`pfnopt.surrogate.symmetry`): the posterior is their mixture, at ``k`` times the cost.
-                Default ``self.ensemble`` (1: the plain model).
             trend: ``"none"`` or ``"linear"``: a least-squares plane per output is subtracted before the model sees
                 the values and added back to the posterior (:mod:`pfnopt.surrogate.trend`; only with at least
                 ``2 (d + 1)`` context points). Default ``self.trend``.
             frame: read the context in this box of the unit cube (its coordinates are what the model sees, and
                 ``Context.posterior`` maps candidates the same way). Default: the whole cube.
         """
-        y_transform = self.y_transform if y_transform is None else y_transform
+        prep = self.prepare(X_ctx, Y_ctx, best_column=best_column, trend=trend, frame=frame)
+        cache = self.encode(prep.x.unsqueeze(0), prep.standardized(), prep.d)
+        return Context(self, cache, prep.loc.squeeze(-1), prep.scale.squeeze(-1), prep.d, prep.indices, prep.plane,
+                       frame)
+
+    def prepare(self, X_ctx, Y_ctx, best_column: int = 0, trend: str | None = None,
+                frame: Frame | None = None) -> Prepared:
+        """Validate a context and bring it into the model's terms, short of encoding it (``condition``'s
+        arguments; the steps that variants of the encoding, :mod:`pfnopt.surrogate.research`, share)."""
         trend = self.trend if trend is None else trend
         if trend not in TRENDS:
             raise InputValueError(f"trend={trend!r} is not allowed; allowed: {TRENDS}")
-        ensemble = self.ensemble if ensemble is None else ensemble
-        if isinstance(ensemble, bool) or not isinstance(ensemble, int) or ensemble < 1:
-            raise InputValueError(f"ensemble={ensemble!r} must be an integer >= 1 (members of the ensemble)")
-        if y_transform not in _Y_TRANSFORMS:
-            raise InputValueError(f"y_transform={y_transform!r} is not allowed; allowed: {_Y_TRANSFORMS}")
         x, _, _ = _as_tensor(X_ctx, "X_ctx")
         y, _, _ = _as_tensor(Y_ctx, "Y_ctx")
         if x.dim() != 2:
@@ -376,33 +388,16 @@ class PFN:
             # standardize's fallback (scale 1, in user units) would make it as uncertain as a unit-scale output;
             # its scale is floored at 1e-6 of the output's own spread instead
             scale = torch.maximum(y_cols.std(dim=-1, keepdim=True, correction=0), 1e-6 * spread)
-        user_borders = None
-        if y_transform == "power":
-            z0 = ((y_cols - loc) / scale).t()  # n x m
-            lam = fit_yeo_johnson(z0)  # m
-            t = yeo_johnson(z0, lam).t()  # m x n
-            loc1, scale1 = standardize(t)
-            b = self.model.borders.double().cpu()  # K + 1
-            tb = loc1 + scale1 * b[None, :]  # m x K+1, transformed units
-            user_borders = loc + scale * yeo_johnson_inverse(tb.t(), lam).t()  # m x K+1
-            yn = ((t - loc1) / scale1).float().to(self.device)
-        else:
-            yn = ((y_cols - loc) / scale).float().to(self.device)
-        xf = x.to(device=self.device, dtype=torch.float32).clamp(0.0, 1.0).unsqueeze(0)  # 1 x n x d
-        members = None
-        if ensemble > 1:
-            members = input_symmetries(d, ensemble)
-            m = yn.shape[0]
-            xf = transform_inputs(xf[0], *members).repeat_interleave(m, dim=0)  # k*m x n x d
-            yn = yn.repeat(ensemble, 1)  # k*m x n, member-major like xf
-        with torch.no_grad():
-            cache = self.model.encode_context(xf, yn, torch.tensor([d], device=self.device))
-        return Context(self, cache, loc.squeeze(-1), scale.squeeze(-1), d, idx, user_borders, members, plane, frame)
+        return Prepared(x.clamp(0.0, 1.0), y_cols, loc, scale, plane, idx, d)
 
-    def posterior(
-        self, X_ctx, Y_ctx, X_new, best_column: int = 0, y_transform: str | None = None, ensemble: int | None = None,
-        trend: str | None = None,
-    ) -> Posterior:
+    def encode(self, x: Tensor, yn: Tensor, d: int):
+        """The model's context encoding (no gradient): ``x`` ``b' x n x d`` in ``[0, 1]`` (``b'`` 1 or ``b``),
+        ``yn`` ``b x n`` standardised values. Returns the per-layer key/value cache of ``b`` contexts."""
+        xf = x.to(device=self.device, dtype=torch.float32)
+        with torch.no_grad():
+            return self.model.encode_context(xf, yn.to(self.device), torch.tensor([d], device=self.device))
+
+    def posterior(self, X_ctx, Y_ctx, X_new, best_column: int = 0, trend: str | None = None) -> Posterior:
         """Posterior predictive at ``X_new`` given the context, all ``m`` outputs in one batched pass.
 
         Args:
@@ -410,9 +405,7 @@ class PFN:
         Returns:
             ``Posterior`` with ``batch_shape`` ``... x q x m`` (statistics in user units, the kind of X_new).
         """
-        ctx = self.condition(X_ctx, Y_ctx, best_column=best_column, y_transform=y_transform, ensemble=ensemble,
-                             trend=trend)
-        return ctx.posterior(X_new)
+        return self.condition(X_ctx, Y_ctx, best_column=best_column, trend=trend).posterior(X_new)
 
 
 def load_pfn(path: str | Path | None = None, device: str | torch.device = "cpu") -> PFN:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 import pfnopt
 from pfnopt import Categorical, Float
 from pfnopt.acquisition import AcqOptions
-from pfnopt.acquisition.optimize import candidate_points
+from pfnopt.acquisition.optimize import SearchBox
 from pfnopt.samplers.observations import Observations
 from pfnopt.samplers.pfn import PFNSampler
 from pfnopt.samplers.trust_region import H0, Box, half_width, improvements, local_box, ranking, stalled_trials
@@ -78,9 +79,9 @@ def test_candidates_stay_inside_the_bounds():
     space = SearchSpace({"x": Float(0, 1), "y": Float(0, 10), "c": Categorical(["a", "b", "c"])})
     lo = np.array([0.3, 0.6, 0.0, 0.0, 0.0])
     hi = np.array([0.4, 0.7, 1.0, 1.0, 1.0])
-    rng = np.random.default_rng(1)
-    U = candidate_points(space, np.array([[0.35, 0.65, 1.0, 0.0, 0.0]]), AcqOptions(n_sobol=256, n_local=256), rng,
-                         bounds=(lo, hi))
+    box = SearchBox(space, bounds=(lo, hi), seed=1, dtype=torch.float64)
+    U = box.candidates(box.tensor(np.array([[0.35, 0.65, 1.0, 0.0, 0.0]])), AcqOptions(n_sobol=256, n_local=256))
+    U = U.double().numpy()
     assert np.all(U[:, :2] >= lo[:2] - 1e-12) and np.all(U[:, :2] <= hi[:2] + 1e-12)
     assert set(np.argmax(U[:, 2:], axis=1)) == {0, 1, 2}  # every category still proposed
 

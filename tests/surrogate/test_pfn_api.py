@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from pfnopt.surrogate import PFN, InputShapeError, InputTypeError, InputValueError, Posterior, load_pfn
+from pfnopt.surrogate import PFN, InputShapeError, InputTypeError, InputValueError, Posterior, load_pfn, research
 from pfnopt.surrogate.model import PFNConfig, PFNTransformer
 
 CFG = PFNConfig(d_max=5, n_max=30, emsize=32, n_layer=2, n_head=2, n_buckets=16, decoder_hidden=32)
@@ -167,7 +167,7 @@ def test_shipped_checkpoint_loads_and_interpolates(shipped):
 
 
 def test_yeo_johnson_round_trip():
-    from pfnopt.surrogate.pfn import yeo_johnson, yeo_johnson_inverse
+    from pfnopt.surrogate.research import yeo_johnson, yeo_johnson_inverse
 
     z = torch.linspace(-30, 30, 601, dtype=torch.float64)[:, None].expand(601, 3)
     lam = torch.tensor([0.05, 1.0, 1.95], dtype=torch.float64)
@@ -181,7 +181,7 @@ def test_power_transform_posterior_is_consistent(pfn):
     x = rng.random((25, 3))
     y = np.c_[np.exp(6 * x[:, 0]), -np.exp(5 * x[:, 1]) + 3.0]  # skewed, huge range
     xn = rng.random((6, 3))
-    post = pfn.posterior(x, y, xn, y_transform="power")
+    post = research.posterior(pfn, x, y, xn, y_transform="power")
     assert post.user_borders().shape == (2, CFG.n_buckets + 1)
     med = post.quantile(0.5)
     assert np.allclose(post.cdf(med), 0.5, atol=1e-4)
@@ -190,7 +190,7 @@ def test_power_transform_posterior_is_consistent(pfn):
     lo, hi = post.quantile(0.05), post.quantile(0.95)
     assert (lo < med).all() and (med < hi).all()
     with pytest.raises(InputValueError, match="y_transform"):
-        pfn.posterior(x, y, xn, y_transform="box-cox")
+        research.posterior(pfn, x, y, xn, y_transform="box-cox")
 
 
 def test_context_in_a_frame_takes_global_points_and_the_fast_path_agrees(device):

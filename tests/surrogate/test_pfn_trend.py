@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from pfnopt.surrogate import InputValueError, load_pfn
+from pfnopt.surrogate import InputValueError, load_pfn, research
 from pfnopt.surrogate.trend import fit_linear_trend
 
 
@@ -51,7 +51,7 @@ def test_posterior_is_the_residual_posterior_shifted_by_the_plane(pfn):
     np.testing.assert_allclose(with_trend.quantile(0.3), plain.quantile(0.3) + shift, rtol=1e-9, atol=1e-9)
     assert with_trend.user_borders().shape == (9, 2, pfn.model.cfg.n_buckets + 1)
     # the power transform composes with it (per-output borders, shifted)
-    powered = pfn.posterior(X, Y, Xn, trend="linear", y_transform="power")
+    powered = research.posterior(pfn, X, Y, Xn, trend="linear", y_transform="power")
     assert np.isfinite(powered.mean).all() and powered.mean.shape == (9, 2)
 
 
@@ -103,7 +103,7 @@ def test_column_view_equals_the_column_of_every_statistic(pfn):
     X, Y = _data(30, 3)
     Xn = torch.as_tensor(np.random.default_rng(6).random((11, 3)), dtype=torch.float32)
     for kw in ({"trend": "linear"}, {"trend": "none"}, {"trend": "linear", "y_transform": "power"}):
-        post = pfn.condition(X, Y, **kw).posterior(Xn)
+        post = research.condition(pfn, X, Y, **kw).posterior(Xn)
         masses = post.probs  # computed now: a view must slice the cached masses along
         for j in (0, 1):
             one = post.columns(j, j + 1)

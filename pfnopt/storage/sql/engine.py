@@ -13,7 +13,7 @@ masked URL, with the driver's text scrubbed of the password (:func:`pfnopt.stora
 Errors that may pass (connection lost or refused while the server restarts, serialization
 failure, deadlock, a locked SQLite file) become :class:`TransientStorageError`, which
 :func:`pfnopt.storage.sql.retry.retrying` retries; ``commit_unknown`` says the connection broke
-while COMMIT was on its way, so the write may have happened.
+while the COMMIT of a write was on its way, so the write may have happened (never set for reads).
 """
 
 from __future__ import annotations
@@ -168,7 +168,7 @@ class Database:
     def txn(self, write: bool = False) -> Iterator[Connection]:
         """One transaction: commits on success, rolls back on any error; driver errors become
         StorageError (one line naming the backend and the masked URL; TransientStorageError for the
-        kind that may pass, with ``commit_unknown`` when the link broke during COMMIT). Writers on
+        kind that may pass, with ``commit_unknown`` when the link broke during the COMMIT of a write). Writers on
         SQLite take the write lock up front (``BEGIN IMMEDIATE``); readers on PostgreSQL get
         REPEATABLE READ, so a multi-query read is one consistent snapshot (SQLite readers have
         that already)."""
@@ -192,7 +192,7 @@ class Database:
                         with contextlib.suppress(exc.SQLAlchemyError):  # a dead link cannot roll back
                             trans.rollback()
                         raise
-                    committing = True
+                    committing = write  # a read's COMMIT changes nothing: repeating it is always safe
                     trans.commit()
             except PfnoptError:
                 raise

@@ -10,13 +10,14 @@ What may be retried:
 
 * a failure before COMMIT was sent: the transaction rolled back, so running the method again is
   always safe;
-* a failure DURING COMMIT (``commit_unknown``: the write may or may not have happened) only for
-  methods marked ``idempotent``: upserts (attributes, intermediate values), heartbeats, adding the
-  same parameters again, failing stale trials (a repeat finds nothing left to fail), and
-  ``finish_trial``, which on a retry accepts a trial already finished with the same state and
-  values as its own earlier attempt (see :func:`is_retry`). Creating a study or a trial, claiming
-  a WAITING trial and deleting a study are not repeated then: the error is raised at once rather
-  than risk a duplicate.
+* a failure DURING the COMMIT of a write (``commit_unknown``: the write may or may not have
+  happened) only for methods marked ``idempotent``: upserts (attributes, intermediate values),
+  heartbeats, adding the same parameters again, failing stale trials (a repeat finds nothing left
+  to fail), ``finish_trial``, which on a retry accepts a trial already finished with the same
+  state and values as its own earlier attempt (see :func:`is_retry`), and creating or claiming a
+  trial, whose next try first looks for the row its broken COMMIT wrote and keeps it if it landed
+  (``SQLStorage._settle``). Creating and deleting a study are not repeated then: the error is
+  raised at once. The COMMIT of a read changes nothing and is always retried.
 
 Nested calls (a retried method calling another public method) retry only at the outermost level.
 """
@@ -91,7 +92,8 @@ def retrying(idempotent: bool) -> Callable[[F], F]:
                                 ) from e
                             raise
                         if attempt == 0:
-                            logger.warning("%s; retrying %s for up to %.0f s", e, method.__name__, self.retry_seconds)
+                            logger.warning("%s; retrying %s for up to %.0f s", e, method.__name__.lstrip("_"),
+                                       self.retry_seconds)
                         time.sleep(min(left, delay * random.uniform(0.5, 1.0)))
                         delay = min(2 * delay, MAX_DELAY_S)
                         attempt += 1

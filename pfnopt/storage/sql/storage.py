@@ -18,14 +18,20 @@ Concurrency, on both backends:
   can neither lose a retry nor enqueue one for a trial that was not failed.
 * Transient errors (a lost connection during a server restart, serialization failures,
   deadlocks) are retried for up to ``retry_seconds`` (see :mod:`pfnopt.storage.sql.retry`).
+  When the link breaks during the COMMIT of ``create_trial`` or of a claim, the next try looks
+  for the row that COMMIT wrote (:class:`_Attempt`) and keeps it if it landed: no duplicate
+  number, no lost trial, no trial left RUNNING without its worker (unless the database stays
+  away past ``retry_seconds``: then the call raises, and the trial is like one of a crashed
+  worker, failed by the heartbeat rule when heartbeats are on).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import json
-import time
-from collections.abc import Sequence
+import logging
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -53,6 +59,7 @@ from pfnopt.storage.sql.retry import is_retry, retry_seconds_from_env, retrying
 from pfnopt.storage.sql.schema import ensure_schema
 
 T, S = m.trials.c, m.studies.c
+logger = logging.getLogger("pfnopt")
 
 
 class SQLStorage(BaseStorage):
@@ -153,7 +160,6 @@ class SQLStorage(BaseStorage):
                                                       "value_json": text})
 
     # trials -------------------------------------------------------------------------------------
-    @retrying(idempotent=False)
     def create_trial(
         self,
         study_id: int,
@@ -164,35 +170,44 @@ class SQLStorage(BaseStorage):
         system_attrs: dict[str, Any] | None = None,
         heartbeat: bool = True,
     ) -> FrozenTrial:
-        state, internal, users, systems = new_trial_fields(state, params, distributions, user_attrs, system_attrs)
-        made: list[FrozenTrial] = []
-        try:
-            with self._db.txn(write=True) as conn:
-                made.append(self._insert_trial(conn, study_id, state, internal, users, systems, heartbeat))
-        except TransientStorageError as e:
-            # the link broke during COMMIT: the new row's id is known, so look whether it is there
-            if not (e.commit_unknown and made) or not self._committed(made[0], e):
-                raise
-        trial = made[0]
+        fields = new_trial_fields(state, params, distributions, user_attrs, system_attrs)
+        trial = self._create_trial(_Attempt(), study_id, *fields, heartbeat)
         self._cache.created(study_id, trial)
         return trial
 
-    def _committed(self, trial: FrozenTrial, error: TransientStorageError) -> bool:
-        """After a COMMIT of unknown outcome: True if ``trial`` (as written) is stored; False raises a
-        retryable error (it is not: running the call again is safe). Reads retry on their own here."""
-        deadline = time.monotonic() + self.retry_seconds
-        while True:
-            try:
-                with self._db.txn() as conn:
-                    row = conn.execute(sa.select(T.state, T.datetime_start).where(T.trial_id == trial.trial_id)).first()
-                break
-            except TransientStorageError:
-                if time.monotonic() > deadline:
-                    raise error from None
-                time.sleep(0.2)
-        if row is not None and row.state == trial.state.name and row.datetime_start == trial.datetime_start:
-            return True
-        raise TransientStorageError(str(error), commit_unknown=False) from error
+    @retrying(idempotent=True)  # a COMMIT of unknown outcome is settled by the attempt's own row
+    def _create_trial(
+        self,
+        attempt: "_Attempt",
+        study_id: int,
+        state: TrialState,
+        internal: dict[str, tuple[float, Distribution]],
+        users: dict[str, Any],
+        systems: dict[str, Any],
+        heartbeat: bool,
+    ) -> FrozenTrial:
+        own = self._settle(attempt)
+        if own is not None:
+            return own
+        with attempt.track(), self._db.txn(write=True) as conn:
+            attempt.written = self._insert_trial(conn, study_id, state, internal, users, systems, heartbeat)
+        return attempt.written
+
+    def _settle(self, attempt: "_Attempt") -> FrozenTrial | None:
+        """After a COMMIT of unknown outcome: the attempt's trial if that COMMIT landed, else None
+        (nothing of it is stored, so writing again is safe). A transient error here is retried by
+        the caller's loop, with the attempt still pending."""
+        mine = attempt.pending
+        if mine is None:
+            return None
+        with self._db.txn() as conn:
+            found = BY_ID.load(conn, {"tid": mine.trial_id})
+        own = found[0] if found and _same_row(found[0], mine) else None
+        attempt.pending = None
+        if own is not None:
+            logger.warning("trial %d (id %d): the reply to its COMMIT was lost but the COMMIT landed; "
+                           "this worker keeps it", own.number, own.trial_id)
+        return own
 
     def _insert_trial(
         self,
@@ -224,32 +239,33 @@ class SQLStorage(BaseStorage):
             user_attrs=users, system_attrs=systems, datetime_start=now, heartbeat=beat,
         )
 
-    @retrying(idempotent=False)
     def claim_waiting_trial(self, study_id: int, heartbeat: bool = True) -> FrozenTrial | None:
+        return self._claim_waiting_trial(_Attempt(), study_id, heartbeat)
+
+    @retrying(idempotent=True)  # a COMMIT of unknown outcome is settled by the attempt's own row
+    def _claim_waiting_trial(self, attempt: "_Attempt", study_id: int, heartbeat: bool) -> FrozenTrial | None:
+        own = self._settle(attempt)
+        if own is not None:
+            return own
         with self._db.txn() as conn:  # cheap read first: most asks find nothing to claim
             row = conn.execute(q.FIRST_WAITING, {"sid": study_id}).first()
         if row is None:
             raise self._no_study(study_id)
         if row[1] is None:
             return None
-        claimed: list[FrozenTrial] = []
-        try:
-            with self._db.txn(write=True) as conn:
-                while not claimed:
-                    candidates = list(conn.execute(q.WAITING_IDS, {"sid": study_id}).scalars())
-                    if not candidates:
-                        return None
-                    for trial_id in candidates:
-                        now = utcnow()
-                        if conn.execute(q.CLAIM, {"tid": trial_id, "now": now,
-                                                  "beat": now if heartbeat else None}).rowcount == 1:
-                            claimed.append(BY_ID.load(conn, {"tid": trial_id})[0])
-                            break
-                        # rowcount 0: another worker claimed this one first; try the next
-        except TransientStorageError as e:
-            if not (e.commit_unknown and claimed) or not self._committed(claimed[0], e):
-                raise
-        return claimed[0]
+        with attempt.track(), self._db.txn(write=True) as conn:
+            while attempt.written is None:
+                candidates = list(conn.execute(q.WAITING_IDS, {"sid": study_id}).scalars())
+                if not candidates:
+                    return None
+                for trial_id in candidates:
+                    now = utcnow()
+                    if conn.execute(q.CLAIM, {"tid": trial_id, "now": now,
+                                              "beat": now if heartbeat else None}).rowcount == 1:
+                        attempt.written = BY_ID.load(conn, {"tid": trial_id})[0]
+                        break
+                    # rowcount 0: another worker claimed this one first; try the next
+        return attempt.written
 
     @retrying(idempotent=True)
     def set_trial_params(self, trial_id: int, params: dict[str, Any], distributions: dict[str, Distribution]) -> None:
@@ -483,3 +499,37 @@ def _same_values(stored: Sequence[float] | None, given: Sequence[float] | None) 
     a = list(stored or [])
     b = [float(v) for v in (given or [])]
     return len(a) == len(b) and all(x == y or (x != x and y != y) for x, y in zip(a, b))
+
+
+def _same_row(stored: FrozenTrial, written: FrozenTrial) -> bool:
+    """Whether ``stored`` is the row ``written`` (as the attempt wrote it, before its COMMIT)."""
+    return (stored.number, stored.state, stored.datetime_start, stored.params, stored.user_attrs,
+            stored.system_attrs) == (written.number, written.state, written.datetime_start, written.params,
+                                     written.user_attrs, written.system_attrs)
+
+
+class _Attempt:
+    """What one ``create_trial`` / ``claim_waiting_trial`` call wrote, kept across its retries.
+
+    ``written`` is the trial as the attempt's transaction wrote it (set before COMMIT). When the
+    link breaks DURING that COMMIT, ``track`` keeps it as ``pending``: the next try first looks
+    for that row (``SQLStorage._settle``). The row is identified by its id, which is never handed
+    out twice on PostgreSQL (sequences do not roll back), together with what the attempt wrote
+    (number, state, start time taken under the row / database write lock, parameters and
+    attributes): on SQLite an id rolled back may be given to the next writer, whose row then
+    differs (a later start time, or other attributes)."""
+
+    __slots__ = ("written", "pending")
+
+    def __init__(self) -> None:
+        self.written: FrozenTrial | None = None
+        self.pending: FrozenTrial | None = None
+
+    @contextlib.contextmanager
+    def track(self) -> Iterator[None]:
+        self.written = None
+        try:
+            yield
+        except TransientStorageError as e:
+            self.pending = self.written if e.commit_unknown else None
+            raise
