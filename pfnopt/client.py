@@ -9,6 +9,11 @@
 
 Errors come back as the library's own exception classes (StudyNotFoundError for a 404, ...),
 with the server's message. Each thread keeps its own keep-alive connection.
+
+When the server leases trials (``pfnopt serve --heartbeat-interval S``), ``ask`` starts a
+background thread per trial that POSTs its heartbeat every S seconds until ``tell`` (or
+:meth:`RemoteStudy.release`); a process that dies stops beating, and the server fails the trial
+after its grace period and hands its retry to the next ask.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 from pfnopt import exceptions as _exc
+from pfnopt._heartbeat import Heartbeat
 from pfnopt.exceptions import PfnoptError
 
 
@@ -143,14 +149,51 @@ class RemoteStudy:
         self.study_name = name
         self.directions = directions
         self._path = "/api/studies/" + urllib.parse.quote(name, safe="")
+        self._beats: dict[int, Heartbeat] = {}  # trial number -> its lease's heartbeat thread
+        self._beats_lock = threading.Lock()
 
     def ask(self, space: Mapping[str, Mapping[str, Any]], n: int | None = None) -> RemoteTrial | list[RemoteTrial]:
-        """Start a trial (``n``: that many, as a list) with params sampled from ``space`` (the --space JSON)."""
+        """Start a trial (``n``: that many, as a list) with params sampled from ``space`` (the --space JSON).
+
+        With a lease on the server, each trial's heartbeat is kept from a background thread until
+        it is told (or released)."""
         got = self.client.request("POST", self._path + "/ask", {"space": space, "n": 1 if n is None else n})
+        rows = got if isinstance(got, list) else [got]
+        for row in rows:
+            if row.get("heartbeat_interval"):
+                self._start_beating(int(row["number"]), float(row["heartbeat_interval"]))
         if n is None:
-            return RemoteTrial(got["number"], got["params"])
-        got = got if isinstance(got, list) else [got]
-        return [RemoteTrial(t["number"], t["params"]) for t in got]
+            return RemoteTrial(rows[0]["number"], rows[0]["params"])
+        return [RemoteTrial(t["number"], t["params"]) for t in rows]
+
+    def heartbeat(self, trial: RemoteTrial | int) -> dict[str, Any]:
+        """Refresh the trial's lease now; TrialFinishedError once it is finished (told, or failed as stale)."""
+        number = trial.number if isinstance(trial, RemoteTrial) else trial
+        return self.client.request("POST", f"{self._path}/trials/{int(number)}/heartbeat")
+
+    def release(self, trial: RemoteTrial | int) -> None:
+        """Stop beating for the trial without telling it (its lease then runs out on the server)."""
+        number = trial.number if isinstance(trial, RemoteTrial) else trial
+        with self._beats_lock:
+            beat = self._beats.pop(int(number), None)
+        if beat is not None:
+            beat.stop()
+
+    def _start_beating(self, number: int, interval: float) -> None:
+        def beat() -> bool:
+            try:
+                self.heartbeat(number)
+            except _exc.TrialFinishedError:  # failed as stale, or told by someone else: stop
+                with self._beats_lock:
+                    self._beats.pop(number, None)
+                return False
+            return True  # any other error (server unreachable for a moment): Heartbeat tries again
+
+        with self._beats_lock:
+            old = self._beats.pop(number, None)
+            self._beats[number] = Heartbeat(beat, interval, name=f"pfnopt-client-heartbeat-{number}")
+        if old is not None:
+            old.stop()
 
     def tell(
         self,
@@ -161,6 +204,7 @@ class RemoteStudy:
     ) -> dict[str, Any]:
         """Finish a trial; the stored outcome (number, state, values, constraints, fail_reason)."""
         number = trial.number if isinstance(trial, RemoteTrial) else trial
+        self.release(number)  # no beat may race the tell (a finished trial answers a beat with 409)
         body: dict[str, Any] = {"number": number}
         if values is not None:
             if isinstance(values, (int, float)):

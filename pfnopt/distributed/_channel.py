@@ -35,12 +35,13 @@ class DriverUnreachableError(PfnoptError, RuntimeError):
 class SampleServer:
     """The driver's side: answers sample requests with ``study.sampler`` on a daemon thread."""
 
-    def __init__(self, client: Any, study: "Study"):
+    def __init__(self, client: Any, study: "Study", view: Any = None):
         from distributed import Queue
 
         self.name = f"pfnopt-sample-{uuid.uuid4().hex}"
         self._client = client
         self._study = study
+        self._view = study if view is None else view  # what the sampler reads (pending proposals)
         self._queue = Queue(self.name, client=client)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._serve, name="pfnopt-sample-server", daemon=True)
@@ -69,7 +70,7 @@ class SampleServer:
             name = request["name"]
             space = SearchSpace({name: distribution_from_json(request["distribution"])})
             t0 = time.perf_counter()
-            value = sampler.sample(self._study, frozen, space)[name]
+            value = sampler.sample(self._view, frozen, space)[name]
             seconds = time.perf_counter() - t0
             return {"value": value, "seconds": seconds, "diagnostics": sampler.pop_diagnostics()}
         except Exception as e:

@@ -24,12 +24,19 @@ def fail_lost_trial(study: "Study", trial_id: int, reason: str) -> FrozenTrial:
         failed = storage.finish_trial(trial_id, TrialState.FAIL, None, None, {"fail_reason": reason})
     except TrialFinishedError:
         return storage.get_trial(trial_id)
-    lineage = list(failed.system_attrs.get("retry_lineage", []))
-    if len(lineage) < study.max_retry:
-        params = {**failed.system_attrs.get("fixed_params", {}), **failed.params}
-        storage.create_trial(
-            study._study_id, state=TrialState.WAITING,
-            system_attrs={"fixed_params": params, "retried_from": failed.number,
-                          "retry_lineage": [*lineage, failed.number]},
-        )
+    enqueue_retry(study, failed)
     return failed
+
+
+def enqueue_retry(study: "Study", failed: FrozenTrial) -> FrozenTrial | None:
+    """Queue the retry of ``failed`` (a trial this caller just failed) unless its lineage has used
+    up the study's ``max_retry``; the WAITING retry, or None."""
+    lineage = list(failed.system_attrs.get("retry_lineage", []))
+    if len(lineage) >= study.max_retry:
+        return None
+    params = {**failed.system_attrs.get("fixed_params", {}), **failed.params}
+    return study._storage.create_trial(
+        study._study_id, state=TrialState.WAITING,
+        system_attrs={"fixed_params": params, "retried_from": failed.number,
+                      "retry_lineage": [*lineage, failed.number]},
+    )

@@ -6,10 +6,10 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from pfnopt.distributed._channel import DriverSampler
-from pfnopt.distributed._lost import fail_lost_trial
+from pfnopt.distributed._channel import DriverSampler, DriverUnreachableError
+from pfnopt.distributed._lost import enqueue_retry, fail_lost_trial
 from pfnopt.exceptions import TrialFinishedError
-from pfnopt.records import FrozenTrial
+from pfnopt.records import FrozenTrial, TrialState
 from pfnopt.space import SearchSpace
 
 # The system attribute a task sets when it starts a trial: a second run of the task (Dask
@@ -76,7 +76,10 @@ def run_trial_task(objective: Any, job: TrialJob) -> FrozenTrial:
     """The Dask task: evaluate ``objective`` on the job's trial and tell the storage.
 
     Returns the finished trial. Re-raises an objective error that is not in ``job.catch`` (after
-    storing the trial as FAIL, as ``optimize`` does in-process).
+    storing the trial as FAIL, as ``optimize`` does in-process). A parameter the driver did not
+    sample in time (:class:`DriverUnreachableError`: the driver is gone, or too slow) is no error of
+    the objective: the trial fails with that reason and is retried per ``max_retry``, like a lost
+    worker's, and the run goes on.
     """
     from pfnopt._optimize import evaluate_trial
     from pfnopt.trial import Trial
@@ -94,8 +97,21 @@ def run_trial_task(objective: Any, job: TrialJob) -> FrozenTrial:
     trial._set_proposal(job.proposal_space, dict(job.proposal))
     trial.sampler_seconds = job.sampler_seconds
     trial.diagnostics.update(job.diagnostics)
+    unreachable: list[DriverUnreachableError] = []
+
+    def run(t: Trial) -> Any:
+        try:
+            return objective(t)
+        except DriverUnreachableError as e:
+            unreachable.append(e)
+            raise
+
     try:
-        return evaluate_trial(study, trial, objective, job.catch)
+        frozen = evaluate_trial(study, trial, run, (*job.catch, DriverUnreachableError))
+        reason = str(frozen.system_attrs.get("fail_reason", ""))
+        if unreachable and frozen.state == TrialState.FAIL and "DriverUnreachableError" in reason:
+            enqueue_retry(study, frozen)  # failed here for that reason, not meanwhile by another process
+        return frozen
     except TrialFinishedError:
         # finished meanwhile by another process: failed as stale when its heartbeat came late
         # (its retry is queued by whoever failed it); the stored state stands, told once

@@ -1,7 +1,8 @@
 """``study.optimize(objective, n_trials=..., executor=DaskExecutor(client))``: the driver's loop.
 
 The driver keeps one task per free slot of the cluster in flight: it asks a trial (the sampler
-sees the RUNNING ones as pending points), submits it, and when a task ends hands its finished
+sees the RUNNING ones as pending points, with the proposals the driver holds for those whose
+worker has not suggested them yet: :mod:`pfnopt.distributed._pending`), submits it, and when a task ends hands its finished
 trial to the callbacks and the progress bar, then asks the next. ``n_trials`` counts the trials
 this run asks; the retry of one of them whose worker died is run too, beyond ``n_trials``, so a
 run ends with every one of its trials evaluated or failed for good. With ``heartbeat_interval`` on
@@ -21,6 +22,7 @@ from concurrent.futures import wait as wait_futures
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from pfnopt.distributed._lost import fail_lost_trial
+from pfnopt.distributed._pending import InFlightProposals, PendingView
 from pfnopt.distributed._task import TrialJob, run_trial_task
 from pfnopt.exceptions import ParameterError, missing_extra
 from pfnopt.records import FrozenTrial
@@ -130,11 +132,12 @@ class DaskExecutor:
         url = storage_url_of(study)
         if not self.client.scheduler_info(n_workers=-1).get("workers"):
             self.client.wait_for_workers(1)
-        server = SampleServer(self.client, study)
+        proposals = InFlightProposals()
+        view = PendingView(study, proposals)  # what the driver's sampler reads: proposals as pending
+        server = SampleServer(self.client, study, view)
         running: dict[Any, int] = {}  # Dask future -> trial id
         lock = threading.Lock()  # guards running and asked (the askers add to them)
         asked: set[int] = set()  # numbers of the trials this run asked
-        sure = _AlwaysSuggested(study)
         beat = _InFlightHeartbeat(study, running, lock) if study.heartbeat_interval else None
         completions = as_completed(with_results=True, raise_errors=False)  # results fetched as they come
         askers = ThreadPoolExecutor(max_workers=self.ask_threads, thread_name_prefix="pfnopt-ask")
@@ -146,7 +149,8 @@ class DaskExecutor:
             trial = study.ask()
             with lock:
                 asked.add(trial.number)
-            job = self._job(study, trial, url, server.name, catch, sure)
+            job = self._job(study, view, trial, url, server.name, catch)
+            proposals.add(trial._trial_id, job.proposal, dict(job.proposal_space))
             future = self.client.submit(
                 run_trial_task, objective, job, pure=False, resources=self.resources,
                 key=f"pfnopt-trial-{trial.number}-{uuid.uuid4().hex[:8]}",
@@ -184,12 +188,12 @@ class DaskExecutor:
                 for future, result in completions.next_batch(block=True):
                     with lock:
                         trial_id = running.pop(future)
+                    proposals.discard(trial_id)
                     frozen, exc = self._collect(study, future, result, trial_id)
                     future.release()
                     if exc is not None and error is None:
                         error = exc  # like n_jobs: no new trials; the running ones finish first
                     if frozen is not None:
-                        sure.update(frozen)
                         finished(frozen)
         finally:
             askers.shutdown(wait=True)
@@ -199,9 +203,11 @@ class DaskExecutor:
         if error is not None:
             raise error
 
-    def _job(self, study: "Study", trial: "Trial", url: str, queue: str, catch: tuple,
-             sure: "_AlwaysSuggested") -> TrialJob:
-        """The trial's proposal, drawn here by the study's sampler, packed for the worker."""
+    def _job(self, study: "Study", view: PendingView, trial: "Trial", url: str, queue: str,
+             catch: tuple) -> TrialJob:
+        """The trial's proposal, drawn here by the study's sampler (reading ``view``), packed for
+        the worker. Nothing of it is stored here: the worker's objective stores each parameter it
+        suggests, so a proposed parameter it skips (a conditional branch) is never recorded."""
         from pfnopt.records import TrialState
 
         sampler = study.sampler
@@ -211,17 +217,10 @@ class DaskExecutor:
             datetime_start=trial.datetime_start,
         )
         t0 = time.perf_counter()
-        space = sampler.infer_space(study, frozen)
+        space = sampler.infer_space(view, frozen)
         space = space.subset([n for n in space if n not in trial._fixed])
-        proposal = sampler.sample(study, frozen, space) if len(space) else {}
+        proposal = sampler.sample(view, frozen, space) if len(space) else {}
         seconds = time.perf_counter() - t0
-        names = sure.names(space)
-        if names:
-            # stored now, so the next ask's sampler sees this trial as a pending point at once
-            # (a worker may start it only later); the worker's suggest_* returns the stored values
-            study._storage.set_trial_params(
-                trial._trial_id, {n: proposal[n] for n in names}, {n: space[n] for n in names}
-            )
         return TrialJob(
             storage_url=url, study_name=study.study_name, trial_id=trial._trial_id, number=trial.number,
             fixed_params=dict(trial._fixed), proposal_space=space, proposal=proposal,
@@ -245,38 +244,6 @@ class DaskExecutor:
         if not frozen.state.is_finished():  # failed before the objective ran (e.g. storage, unpickling)
             frozen = fail_lost_trial(study, trial_id, f"the Dask task failed: {type(exc).__name__}: {exc}")
         return frozen, exc
-
-
-class _AlwaysSuggested:
-    """The parameters (name and distribution) that every complete trial of the study suggested.
-
-    Read once from the storage, then narrowed with each trial this run sees finish, so the driver
-    asks without re-reading the study. Conditional parameters drop out at the first complete trial
-    without them, so a trial never gets a stored parameter its objective does not suggest (unless
-    the objective itself changed).
-    """
-
-    def __init__(self, study: "Study"):
-        from pfnopt.records import TrialState
-
-        self._dists: dict[str, Any] | None = None
-        for t in study.get_trials(states=(TrialState.COMPLETE,)):
-            self.update(t)
-
-    def update(self, trial: FrozenTrial) -> None:
-        from pfnopt.records import TrialState
-
-        if trial.state != TrialState.COMPLETE:
-            return
-        if self._dists is None:
-            self._dists = dict(trial.distributions)
-        else:
-            self._dists = {n: d for n, d in self._dists.items() if trial.distributions.get(n) == d}
-
-    def names(self, space: Any) -> list[str]:
-        if self._dists is None:
-            return []
-        return [n for n, d in space.items() if self._dists.get(n) == d]
 
 
 def _owes_retry(study: "Study", asked: set[int]) -> bool:

@@ -15,6 +15,7 @@ from typing import Sequence
 import pfnopt
 from pfnopt.exceptions import ParameterError
 from pfnopt.samplers import get_sampler, sampler_names
+from pfnopt.service.lease import Lease, LeasedStudy
 from pfnopt.storage import BaseStorage, get_storage
 
 # the study system attribute that names the sampler a study was created with through the service
@@ -35,10 +36,14 @@ class StudyRegistry:
         storage: a storage URL or object.
         default_sampler: sampler name for studies that were not created with one (``None``: pfnopt's default).
         seed: seed for those default samplers.
+        lease: the clients' lease on the trials they ask for (see :mod:`pfnopt.service.lease`);
+            None: trials carry no heartbeat and are never failed as stale.
     """
 
-    def __init__(self, storage: str | BaseStorage, default_sampler: str | None = None, seed: int | None = None):
+    def __init__(self, storage: str | BaseStorage, default_sampler: str | None = None, seed: int | None = None,
+                 lease: Lease | None = None):
         self.storage = get_storage(storage)
+        self.lease = lease
         if default_sampler is not None and default_sampler not in sampler_names():
             raise ParameterError(f"unknown sampler {default_sampler!r}; allowed: {', '.join(sampler_names())}")
         self.default_sampler = default_sampler
@@ -58,7 +63,13 @@ class StudyRegistry:
             if found is None:
                 attrs = self.storage.get_study(study_id).system_attrs
                 sampler = get_sampler(attrs.get(SAMPLER_ATTR, self.default_sampler), seed=attrs.get(SEED_ATTR, self.seed))
-                found = self._loaded[study_id] = LoadedStudy(pfnopt.load_study(name, self.storage, sampler=sampler))
+                lease = self.lease
+                study = LeasedStudy(
+                    name, self.storage, sampler=sampler,
+                    heartbeat_interval=lease.heartbeat_interval if lease else None,
+                    grace_period=lease.grace_period if lease else None, max_retry=lease.max_retry if lease else 0,
+                )
+                found = self._loaded[study_id] = LoadedStudy(study)
             return found
 
     def create(

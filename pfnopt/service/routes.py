@@ -17,7 +17,16 @@ from pfnopt.samplers import default_sampler_name
 from pfnopt.service.auth import token_matches
 from pfnopt.service.errors import describe
 from pfnopt.service.registry import SAMPLER_ATTR, StudyRegistry
-from pfnopt.service.schemas import AskBody, AskedTrial, Health, StudyCreate, StudySummary, TellBody, ToldTrial
+from pfnopt.service.schemas import (
+    AskBody,
+    AskedTrial,
+    Health,
+    StudyCreate,
+    StudySummary,
+    TellBody,
+    ToldTrial,
+    TrialHeartbeat,
+)
 
 _bearer = HTTPBearer(auto_error=False, description="The server's token (`pfnopt serve --token-file FILE`).")
 
@@ -79,10 +88,35 @@ def ask(name: str, body: AskBody, registry: StudyRegistry = Depends(_registry)) 
     loaded = registry.get(name)
     space = parse_space(json.dumps(body.space))  # the CLI's --space parser: the same rules and messages
     with loaded.ask_lock:  # one ask of a study at a time: each sees the previous trials as pending
+        # with a lease, this ask first fails the stale trials (and enqueues their retries, which it claims)
         asked = loaded.study.ask(space, n=body.n if body.n > 1 else None)
+    beat = registry.lease.heartbeat_interval if registry.lease else None
     if isinstance(asked, list):
-        return [AskedTrial(number=t.number, params=dict(t.params)) for t in asked]
-    return AskedTrial(number=asked.number, params=dict(asked.params))
+        return [AskedTrial(number=t.number, params=dict(t.params), heartbeat_interval=beat) for t in asked]
+    return AskedTrial(number=asked.number, params=dict(asked.params), heartbeat_interval=beat)
+
+
+@router.post("/studies/{name}/trials/{number}/heartbeat", response_model=TrialHeartbeat,
+             summary="Keep an asked trial alive (its lease, with `pfnopt serve --heartbeat-interval`)",
+             responses={**describe({404: "No study of that name, or no trial of that number.",
+                                    409: "The trial is finished (told, or failed as stale: stop evaluating it)."})})
+def heartbeat(name: str, number: int, registry: StudyRegistry = Depends(_registry)) -> TrialHeartbeat:
+    from pfnopt.exceptions import TrialFinishedError
+
+    study = registry.get(name).study
+    store = study._storage
+    trial_id = store.get_trial_id(study._study_id, number)
+    lease = registry.lease
+    # without a lease nothing is written: such trials carry no heartbeat and never go stale
+    alive = store.record_heartbeat(trial_id) if lease else store.get_trial(trial_id).state.name == "RUNNING"
+    if not alive:
+        frozen = store.get_trial(trial_id)
+        reason = frozen.system_attrs.get("fail_reason")
+        raise TrialFinishedError(
+            f"trial {number} of study {name!r} is {frozen.state.name}, no longer RUNNING"
+            + (f" ({reason})" if reason else "") + "; its result can no longer be told"
+        )
+    return TrialHeartbeat(number=number, state="RUNNING", lease_seconds=lease.grace_period if lease else None)
 
 
 @router.post("/studies/{name}/tell", response_model=ToldTrial, summary="Finish a trial",

@@ -56,6 +56,18 @@ class AskBody(_Body):
 class AskedTrial(BaseModel):
     number: int
     params: dict[str, Any]
+    heartbeat_interval: float | None = Field(
+        None, description="With a lease (`pfnopt serve --heartbeat-interval S`): POST the trial's /heartbeat "
+        "every this many seconds until it is told, else it is failed (and retried) after the grace period.",
+    )
+
+
+class TrialHeartbeat(BaseModel):
+    number: int
+    state: str = Field(description="RUNNING (a finished trial answers 409).")
+    lease_seconds: float | None = Field(
+        description="Seconds from now until the trial counts as stale without another heartbeat (null: no lease)."
+    )
 
 
 class TellBody(_Body):

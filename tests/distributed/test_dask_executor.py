@@ -40,13 +40,7 @@ def url(request, tmp_path):
     return request.getfixturevalue("pg_url")
 
 
-def test_trials_run_on_workers_and_the_driver_samples(dask_client, url, study_name, request):
-    if "sqlite" in request.node.name:
-        # Known bug found when the reliability branch was merged (not fixed yet): on SQLite, one trial's
-        # conditional parameter y (suggested on the worker through the driver) is stored as 2 while the
-        # objective computed with 0. PostgreSQL passes. Tracked in the closing note of issue 12.
-        request.applymarker(pytest.mark.xfail(reason="conditional parameter over Dask on SQLite: stored "
-                                                     "value differs from the one the objective used", strict=False))
+def test_trials_run_on_workers_and_the_driver_samples(dask_client, url, study_name):
     sampler = _DriverOnlySampler(seed=3)
     study = pfnopt.create_study(study_name=study_name, storage=url, sampler=sampler)
     told: list[FrozenTrial] = []
@@ -74,6 +68,52 @@ def test_trials_run_on_workers_and_the_driver_samples(dask_client, url, study_na
     assert any("y" in t.params for t in trials)
     # with 2 slots, the sampler saw the other worker's trial as RUNNING with its params (a pending point)
     assert max(sampler.running_seen) >= 1, sampler.running_seen
+
+
+def test_a_conditional_parameter_the_objective_skips_is_never_stored(dask_client, url, study_name):
+    # Regression (it made the test above flaky: when trial 1 finished before trial 0): the driver used to store each proposal's parameters
+    # that "every complete trial had" before the worker ran. Trial 0 below is complete WITH y, so y
+    # counted as always suggested; trials 1-3 are proposed over {x, y} with x <= 0 (seed 1), where
+    # the objective never suggests y, yet y (2, 4, 0) was stored beside a value computed without it.
+    study = pfnopt.create_study(study_name=study_name, storage=url, sampler=RandomSampler(seed=1))
+    study.enqueue_trial({"x": 0.5, "y": 3})
+    study.optimize(objectives.conditional, n_trials=1)  # in-process: trial 0 is complete with x and y
+    assert study.get_trials()[0].params == {"x": 0.5, "y": 3}
+
+    study.optimize(objectives.conditional, n_trials=4, executor=pfnopt.DaskExecutor(dask_client))
+    trials = study.get_trials()
+    assert [t.state for t in trials] == [TrialState.COMPLETE] * 5
+    skipped = [t for t in trials if t.params["x"] <= 0]
+    assert len(skipped) >= 3, [t.params for t in trials]  # trials 1-3 (seed 1): x < 0, y proposed but skipped
+    for t in trials:
+        assert ("y" in t.params) == (t.params["x"] > 0), (t.number, t.params)
+        assert t.values[0] == pytest.approx(t.params["x"] ** 2 + t.params.get("y", 0)), (t.number, t.params)
+
+
+def test_the_driver_sampler_sees_unstored_proposals_as_pending(tmp_path, study_name):
+    from pfnopt.distributed._pending import InFlightProposals, PendingView
+
+    study = pfnopt.create_study(study_name=study_name, storage=f"sqlite:///{tmp_path / 'p.db'}", sampler="random")
+    done = study.ask()
+    done.suggest_float("x", -1.0, 1.0)
+    study.tell(done, 1.0)
+    running = study.ask()
+    running.suggest_float("x", -1.0, 1.0)  # stored: it wins over the proposal
+    queued = study.ask()  # not started: nothing stored yet
+    proposals = InFlightProposals()
+    space = {"x": Float(-1.0, 1.0), "y": Int(0, 5)}
+    proposals.add(done._trial_id, {"x": 0.9, "y": 5}, space)  # finished: never overlaid
+    proposals.add(running._trial_id, {"x": 0.5, "y": 1}, space)
+    proposals.add(queued._trial_id, {"x": -0.5, "y": 2}, space)
+    view = PendingView(study, proposals)
+
+    seen = {t.number: t.params for t in view.get_trials()}
+    assert seen == {0: done.params, 1: {"x": running.params["x"], "y": 1}, 2: {"x": -0.5, "y": 2}}
+    assert [t.number for t in view.get_trials(states=(TrialState.RUNNING,))] == [1, 2]
+    assert view.study_name == study.study_name and view.directions == study.directions
+    proposals.discard(queued._trial_id)
+    assert view.trials[2].params == {}
+    assert study.get_trials()[2].params == {}  # the storage never got a proposal
 
 
 def test_objective_errors_fail_the_trial_caught_or_raised(dask_client, tmp_path, study_name):
@@ -163,6 +203,24 @@ def test_a_worker_killed_mid_trial_fails_it_and_the_retry_runs(dask_client, tmp_
     assert [t.number for t in trials] == [0, 1, 2]  # 2 asked + the retry, run beyond n_trials
     assert not study.get_trials(states=(TrialState.RUNNING, TrialState.WAITING))
     dask_client.wait_for_workers(2, timeout=30)  # the nanny restarted the killed worker
+
+
+def test_a_driver_that_does_not_answer_fails_the_trial_and_queues_its_retry(dask_client, tmp_path, study_name):
+    from pfnopt.distributed._task import TrialJob, run_trial_task
+
+    url = f"sqlite:///{tmp_path / 'mute.db'}"
+    study = pfnopt.create_study(study_name=study_name, storage=url, sampler=RandomSampler(seed=0), max_retry=1)
+    trial = study.ask()  # as the driver does; nobody serves the queue below
+    job = TrialJob(storage_url=url, study_name=study_name, trial_id=trial._trial_id, number=trial.number,
+                   fixed_params={}, proposal_space=SearchSpace({}), proposal={}, sampler_seconds=0.0,
+                   diagnostics={}, pruner=study.pruner, heartbeat_interval=None, grace_period=None, max_retry=1,
+                   catch=(), sample_queue=f"pfnopt-sample-nobody-{study_name}", sample_timeout=0.5)
+    frozen = run_trial_task(objectives.conditional, job)  # no error raised: the run would go on
+    assert frozen.state == TrialState.FAIL
+    assert "did not answer the sample request for parameter 'x' within 0.5 s" in frozen.system_attrs["fail_reason"]
+    retries = study.get_trials(states=(TrialState.WAITING,))
+    assert len(retries) == 1 and retries[0].system_attrs["retried_from"] == 0
+    assert retries[0].system_attrs["retry_lineage"] == [0]
 
 
 def test_import_pfnopt_does_not_import_dask():

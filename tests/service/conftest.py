@@ -19,8 +19,9 @@ class LiveServer:
     app: Any = None
 
 
-def start_server(storage_url: str, token: str | None = None, sampler: str | None = "random"):
-    """Start uvicorn serving ``create_app`` on 127.0.0.1:<free port>; returns (server, thread, url)."""
+def start_server(storage_url: str, token: str | None = None, sampler: str | None = "random", **app_kwargs: Any):
+    """Start uvicorn serving ``create_app`` (``app_kwargs``: e.g. a lease's ``heartbeat_interval``) on
+    127.0.0.1:<free port>; returns (server, thread, url, socket)."""
     import uvicorn
 
     from pfnopt.service.app import create_app
@@ -29,7 +30,7 @@ def start_server(storage_url: str, token: str | None = None, sampler: str | None
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))  # port 0: the kernel picks a free one
     port = sock.getsockname()[1]
-    app = create_app(storage_url, token=token, sampler=sampler, seed=0)
+    app = create_app(storage_url, token=token, sampler=sampler, seed=0, **app_kwargs)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()

@@ -42,7 +42,8 @@ def test_health_openapi_and_docs(live_server, http):
     assert r.json() == {"status": "ok", "version": pfnopt.__version__, "storage": live_server.storage_url}
     schema = http.get("/openapi.json").json()
     assert set(schema["paths"]) == {"/api/health", "/api/studies", "/api/studies/{name}/ask",
-                                    "/api/studies/{name}/tell", "/api/studies/{name}/trials"}
+                                    "/api/studies/{name}/tell", "/api/studies/{name}/trials",
+                                    "/api/studies/{name}/trials/{number}/heartbeat"}
     assert set(schema["paths"]["/api/studies"]) == {"get", "post"}
     assert "404" in schema["paths"]["/api/studies/{name}/ask"]["post"]["responses"]
     docs = http.get("/docs")
@@ -189,7 +190,10 @@ def test_unexpected_error_is_one_line_500_and_the_trial_is_failed(http):
     assert r.status_code == 500
     assert r.json() == {"error": "RuntimeError", "detail": "internal error: sampler exploded with a second line"}
     assert "Traceback" not in r.text
-    rows = http.get(f"/api/studies/{name}/trials").json()
+    # the server closes the connection after an unexpected error (Starlette re-raises it to uvicorn):
+    # read on a fresh one, not on the kept-alive connection that may be reset under us
+    with httpx.Client(base_url=http.base_url, timeout=30) as fresh:
+        rows = fresh.get(f"/api/studies/{name}/trials").json()
     assert [row["state"] for row in rows] == ["FAIL"] and "with a second line" in rows[0]["fail_reason"]
 
 
@@ -241,6 +245,7 @@ def test_token_required_on_every_api_route(token_server):
     good = {"Authorization": f"Bearer {token_server.token}"}
     routes = [("GET", "/api/health", None), ("GET", "/api/studies", None), ("POST", "/api/studies", {"name": name}),
               ("POST", f"/api/studies/{name}/ask", {"space": SPACE}),
+              ("POST", f"/api/studies/{name}/trials/0/heartbeat", None),
               ("POST", f"/api/studies/{name}/tell", {"number": 0, "value": 1.0}),
               ("GET", f"/api/studies/{name}/trials", None)]
     with httpx.Client(base_url=token_server.url, timeout=30) as c:
