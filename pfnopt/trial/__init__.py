@@ -248,13 +248,7 @@ def check_values(values: Any, n_objectives: int) -> tuple[list[float] | None, st
         raise InvalidValueError(
             f"the study has {n_objectives} objective(s) but {len(seq)} value(s) were given: {seq!r}"
         )
-    out = []
-    for v in seq:
-        f = _number("objective value", v)
-        if not math.isfinite(f):
-            return None, f"objective value {f!r} is not finite"
-        out.append(f)
-    return out, None
+    return _finite_numbers("objective value", seq)
 
 
 def check_constraints(values: Sequence[float] | None) -> tuple[list[float] | None, str | None]:
@@ -263,11 +257,17 @@ def check_constraints(values: Sequence[float] | None) -> tuple[list[float] | Non
         return None, None
     if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
         raise InvalidValueError(f"constraints must be a sequence of numbers, got {values!r}")
+    return _finite_numbers("constraint value", values)
+
+
+def _finite_numbers(what: str, seq: Sequence[Any]) -> tuple[list[float] | None, str | None]:
+    """``(floats, None)``, or ``(None, reason)`` at the first value that is not finite (the trial then
+    FAILs with that reason); a value that is not a number at all raises (:func:`_number`)."""
     out = []
-    for v in values:
-        f = _number("constraint value", v)
+    for v in seq:
+        f = _number(what, v)
         if not math.isfinite(f):
-            return None, f"constraint value {f!r} is not finite"
+            return None, f"{what} {f!r} is not finite"
         out.append(f)
     return out, None
 
