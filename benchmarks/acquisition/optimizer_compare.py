@@ -88,14 +88,16 @@ def old_module(ref: str):
     return module
 
 
-def adam(acq, space, obs, centres, bounds, seed, n_refine, steps, module=None):
+def adam(acq, space, obs, centres, bounds, seed, n_refine, steps, module=None, **extra):
     """One call of ``optimize_acquisition`` (this tree's, or ``module``'s) with ``n_refine`` starts of ``steps``
-    Adam steps; the value it reports (the chosen point's, after snapping and re-scoring)."""
+    Adam steps (``extra``: more ``AcqOptions`` fields, e.g. ``refine_patience``); the value it reports (the
+    chosen point's, after snapping and re-scoring)."""
     if module is None:
         from pfnopt.acquisition import optimize as module
 
+    options = module.AcqOptions(n_refine=n_refine, refine_steps=steps, **extra)
     res = module.optimize_acquisition(acq, space, X_observed=obs.X, centres=centres, rng=np.random.default_rng(seed),
-                                      options=module.AcqOptions(n_refine=n_refine, refine_steps=steps), bounds=bounds)
+                                      options=options, bounds=bounds)
     return res.value
 
 
@@ -135,6 +137,8 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "acquisition" / "optimizer_compare.json")
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--old", default="5ab77c4", help="commit whose numpy-candidate optimiser is the old row")
+    ap.add_argument("--rule7", default="408d145", help="commit whose torch optimiser (rule 7: 25 steps, last iterate, "
+                    "no early stop) is the rule7-adam25x8 row")
     ap.add_argument("--methods", default="numpy-adam6,torch-adam6,torch-adam25x8,lbfgsb10",
                     help="comma-separated subset of the rows")
     args = ap.parse_args()
@@ -142,14 +146,23 @@ def main() -> None:
 
     torch.set_num_threads(1)
     rows = []
-    old = old_module(args.old)
+    wanted = args.methods.split(",")
+    old = old_module(args.old) if "numpy-adam6" in wanted else None
+    rule7 = old_module(args.rule7) if "rule7-adam25x8" in wanted else None
     methods = {
         "numpy-adam6": lambda *a: adam(*a, n_refine=4, steps=6, module=old),
         "torch-adam6": lambda *a: adam(*a, n_refine=4, steps=6),
-        "torch-adam25x8": lambda *a: adam(*a, n_refine=8, steps=25),
+        "torch-adam25x8": lambda *a: adam(*a, n_refine=8, steps=25, refine_patience=0),
+        "rule7-adam25x8": lambda *a: adam(*a, n_refine=8, steps=25, module=rule7),
+        "stop-adam25x8": lambda *a: adam(*a, n_refine=8, steps=25, refine_patience=3, refine_tol=1e-3),
+        "stop2-adam25x8": lambda *a: adam(*a, n_refine=8, steps=25, refine_patience=2, refine_tol=1e-3),
+        "stop-adam40x8": lambda *a: adam(*a, n_refine=8, steps=40, refine_patience=3, refine_tol=1e-3),
+        "stop-lr05-adam25x8": lambda *a: adam(*a, n_refine=8, steps=25, refine_patience=3, refine_tol=1e-3,
+                                             refine_lr=0.05),
+        "stop-tol01-adam25x8": lambda *a: adam(*a, n_refine=8, steps=25, refine_patience=3, refine_tol=0.01),
         "lbfgsb10": lambda *a: lbfgsb(*a),
     }
-    methods = {m: methods[m] for m in args.methods.split(",")}
+    methods = {m: methods[m] for m in wanted}
     for name in PROBLEMS:
         acq, space, obs, centres, bounds = surface(name)
         for r in range(args.reps):

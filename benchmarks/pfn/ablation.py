@@ -66,8 +66,8 @@ def make_sampler(variant: str, seed: int, v2: str, v2_early: str):
     from pfnopt.samplers.pfn import PFNSampler
     from pfnopt.samplers.trust_region import TrustRegion, WholeCube
 
-    strong = AcqOptions(n_sobol=2048, n_local=2048, n_refine=8, refine_steps=25)
-    adam6 = AcqOptions(n_refine=4, refine_steps=6)  # the optimiser of rule 5 (the default before rule 6)
+    strong = AcqOptions(n_sobol=2048, n_local=2048, n_refine=8, refine_steps=25, refine_patience=0)
+    adam6 = AcqOptions(n_refine=4, refine_steps=6, refine_patience=0)  # the optimiser of rule 5 (the default before rule 6)
     kw: dict = {"seed": seed, "constraints": "cei", "n_startup": 20}
     if variant == "v1-opt":
         return PFNSampler(checkpoint=V1, options=strong, **kw)
@@ -84,9 +84,9 @@ def make_sampler(variant: str, seed: int, v2: str, v2_early: str):
     if variant == "v2-wide":
         return PFNSampler(checkpoint=v2, region=TrustRegion(h0=0.5), options=adam6, **kw)
     if variant == "v2-refine":
-        return PFNSampler(checkpoint=v2, options=AcqOptions(n_refine=8, refine_steps=25), **kw)
+        return PFNSampler(checkpoint=v2, options=AcqOptions(n_refine=8, refine_steps=25, refine_patience=0), **kw)
     if variant == "v2-refine12":
-        return PFNSampler(checkpoint=v2, options=AcqOptions(n_refine=8, refine_steps=12, refine_lr=0.04), **kw)
+        return PFNSampler(checkpoint=v2, options=AcqOptions(n_refine=8, refine_steps=12, refine_lr=0.04, refine_patience=0), **kw)
     if variant == "v2b":
         return PFNSampler(checkpoint=v2, **kw)  # every default of the sampler
     if variant == "v2-deep":

@@ -81,3 +81,56 @@ def test_an_unknown_refine_rule_is_refused():
     with pytest.raises(PfnoptError, match="unknown refine rule 'magic'"):
         optimize_acquisition(lambda U: U.sum(-1), SearchSpace({"x": Float(0, 1)}), X_observed=np.zeros((0, 1)),
                              centres=np.zeros((0, 1)), options=AcqOptions(refine="magic"))
+
+
+def _counting(fn):
+    calls = []
+
+    def counted(U):
+        calls.append(U.shape[0])
+        return fn(U)
+
+    return counted, calls
+
+
+def test_gradient_refinement_stops_once_no_start_gains_and_keeps_each_starts_best(device):
+    """On a smooth bowl the ascent settles and the patience rule ends it before the step budget; without the
+    rule every step runs. The returned points hold each start's best iterate next to its last one, so a step
+    that overshoots cannot lose the best value seen."""
+    from pfnopt.acquisition.optimize import refine_gradient
+
+    space = SearchSpace({"x": Float(0, 1), "y": Float(0, 1)})
+    box = SearchBox(space, device=device, seed=0)
+    target = torch.tensor([0.31, 0.64], device=device)
+
+    def bowl(U):
+        return -((U - target) ** 2).sum(-1) * 100.0
+
+    U0 = torch.tensor([[0.25, 0.60], [0.40, 0.70]], device=device)
+    fn, calls = _counting(bowl)
+    out = refine_gradient(fn, U0, box, AcqOptions(refine_steps=200, refine_lr=0.02, refine_patience=3,
+                                                  refine_tol=1e-3))
+    assert out.shape == (4, 2)  # best iterate and last iterate per start
+    assert 3 < len(calls) < 200
+    assert float(bowl(out).max()) > float(bowl(U0).max()) + 0.1  # it climbed
+    assert float(torch.linalg.vector_norm(out[:2] - target, dim=-1).max()) < 0.02
+
+    fn, calls = _counting(bowl)
+    refine_gradient(fn, U0, box, AcqOptions(refine_steps=40, refine_patience=0))
+    assert len(calls) == 40
+
+
+def test_gradient_refinement_returns_the_best_iterate_when_a_step_overshoots(device):
+    """A large step size makes Adam jump past a narrow peak; the best iterate seen is still returned."""
+    from pfnopt.acquisition.optimize import refine_gradient
+
+    space = SearchSpace({"x": Float(0, 1)})
+    box = SearchBox(space, device=device, seed=0)
+
+    def peak(U):
+        return -((U[:, 0] - 0.5) ** 2) * 1e4
+
+    U0 = torch.tensor([[0.45]], device=device)
+    out = refine_gradient(peak, U0, box, AcqOptions(refine_steps=6, refine_lr=0.3, refine_patience=0))
+    best, last = float(peak(out[:1])), float(peak(out[1:]))
+    assert best >= float(peak(U0)) and best >= last
