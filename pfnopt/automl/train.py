@@ -24,7 +24,6 @@ from __future__ import annotations
 import math
 import os
 import random
-import time
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
 
@@ -33,7 +32,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from pfnopt.automl.measure import count_flops, count_params, measure_latency, peak_memory_mb
 from pfnopt.automl.models import ModelConfig, build_model
 from pfnopt.automl.tasks import ForecastTask, ImageTask
 from pfnopt.exceptions import ParameterError, PfnoptError
@@ -234,22 +232,22 @@ def train(
     Raises TrainingFailed on a non-finite loss or out of memory (with the reason), after freeing
     the GPU memory, so that a study can record it and go on.
     """
-    cfg.validate()
-    model_cfg.validate()
-    if model_cfg.kind != task.kind:
-        raise ParameterError(f"a {model_cfg.kind} model cannot train on the {task.kind} task {task.name!r}")
-    device = resolve_device(cfg.device)
-    setup_device(device, cfg.threads, cfg.tf32)
-    seed_everything(cfg.seed)
-    t_start = time.perf_counter()
+    from pfnopt.automl.session import TrainSession  # the loop; it imports this module
+
     state: dict[str, Any] = {}
+    device = resolve_device(cfg.validate().device)
     try:
-        return _train(model_cfg, cfg, task, on_epoch, model, device, t_start, state, should_stop)
+        session = TrainSession.start(model_cfg, cfg, task, model, holder=state)
+        for epoch in range(cfg.epochs):
+            val = session.run_epoch(should_stop)
+            if on_epoch is not None:
+                on_epoch(epoch, val)
+        return session.result()
     except (torch.OutOfMemoryError, MemoryError) as e:
         message = (str(e).splitlines() or [type(e).__name__])[0]
     # outside the except block: the traceback (and the tensors its frames hold) is gone now
     state.clear()
-    model = None
+    session = model = None
     _free(device)
     raise TrainingFailed(
         f"out of {'GPU' if device.type == 'cuda' else 'host'} memory at batch size {cfg.batch_size} "
@@ -263,128 +261,6 @@ def _free(device: torch.device) -> None:
     gc.collect()
     if device.type == "cuda":
         torch.cuda.empty_cache()
-
-
-def _train(model_cfg, cfg, task, on_epoch, model, device, t_start, state, should_stop=None) -> TrainResult:
-    if model is None:
-        model = build_model(model_cfg)
-    n_params = count_params(model)
-    flops = count_flops(model, model_cfg)
-    model.to(device)
-    latency = measure_latency(model, model_cfg, device, cfg.latency_runs) if cfg.latency_runs else None
-    data = _Data(task, model_cfg, device)
-    state["data"] = data
-    if device.type == "cuda":
-        torch.cuda.reset_peak_memory_stats(device)
-
-    n_train = data.size("train")
-    bs = min(cfg.batch_size, n_train)
-    steps = n_train // bs
-    if cfg.steps_per_epoch:
-        steps = min(steps, cfg.steps_per_epoch)
-    total = steps * cfg.epochs
-    amp = (device.type == "cuda") if cfg.amp == "auto" else bool(cfg.amp)
-    do_compile = (
-        (device.type == "cuda" and total >= cfg.min_compile_steps) if cfg.compile == "auto" else bool(cfg.compile)
-    )
-    fwd = model
-    if do_compile:
-        _raise_compile_cache()
-        fwd = torch.compile(model, dynamic=False)
-
-    decay = [p for n, p in model.named_parameters() if p.ndim >= 2 and not n.endswith("pos")]
-    no_decay = [p for n, p in model.named_parameters() if not (p.ndim >= 2 and not n.endswith("pos"))]
-    opt = torch.optim.AdamW(
-        [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
-        lr=cfg.lr,
-        fused=device.type == "cuda",
-    )
-    warm = max(1, int(cfg.warmup_frac * total))
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: (s + 1) / warm if s < warm else 0.5 * (1 + math.cos(math.pi * (s - warm) / max(1, total - warm)))
-    )
-    gen = torch.Generator(device=device)
-    gen.manual_seed(cfg.seed)
-    torch.manual_seed(cfg.seed + 1)  # dropout stream: the same whether the model was built here or passed in
-
-    def loss_fn(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        if task.kind == "forecast":
-            return F.mse_loss(out.float(), y)
-        return F.cross_entropy(out.float(), y, label_smoothing=cfg.label_smoothing)
-
-    history: list[float] = []
-    epoch_s: list[float] = []
-    best, best_epoch, best_state = math.inf, -1, None
-    best_val_metrics: dict[str, float] = {}
-    seen = 0
-    for epoch in range(cfg.epochs):
-        model.train()
-        t0 = time.perf_counter()
-        perm = torch.randperm(n_train, device=device, generator=gen)
-        loss_sum = torch.zeros((), device=device)
-        for i in range(steps):
-            if should_stop is not None and should_stop():
-                raise TrainingStopped(epoch, history)
-            x, y = data.batch("train", perm[i * bs : (i + 1) * bs])
-            with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=amp):
-                out = fwd(x)
-            loss = loss_fn(out, y)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            if cfg.grad_clip:
-                nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-            opt.step()
-            sched.step()
-            loss_sum += loss.detach()
-        train_loss = float(loss_sum) / max(steps, 1)  # the one host sync of the epoch
-        epoch_s.append(time.perf_counter() - t0)
-        seen += steps * bs
-        if not math.isfinite(train_loss):
-            raise TrainingFailed(f"training loss became {train_loss} in epoch {epoch} (lr {cfg.lr:.3g}); stopped")
-        val_metrics = evaluate(fwd, data, "val", task.kind, cfg, amp, cap=cfg.eval_windows)
-        val = val_metrics["loss"]
-        if not math.isfinite(val):
-            raise TrainingFailed(f"validation loss became {val} in epoch {epoch} (lr {cfg.lr:.3g}); stopped")
-        history.append(val)
-        if val < best:
-            best, best_epoch, best_val_metrics = val, epoch, val_metrics
-            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-            state["best"] = best_state
-        if on_epoch is not None:
-            on_epoch(epoch, val)
-
-    if best_state is not None:
-        model.load_state_dict(best_state)
-    metrics: dict[str, float] = {f"val_{k}": v for k, v in best_val_metrics.items() if k != "loss"}
-    if cfg.eval_test:
-        metrics.update({f"test_{k}": v for k, v in evaluate(fwd, data, "test", task.kind, cfg, amp).items()})
-    train_s = sum(epoch_s)
-    sps = seen / train_s if train_s > 0 else 0.0
-    steady = steps * bs * (len(epoch_s) - 1) / sum(epoch_s[1:]) if len(epoch_s) > 1 else sps
-    mfu = None
-    if device.type == "cuda":
-        name = torch.cuda.get_device_name(device)
-        peak = next((v for k, v in PEAK_BF16_FLOPS.items() if k in name), None)
-        mfu = 3 * flops * steady / peak if peak else None
-    return TrainResult(
-        best_val=best,
-        best_epoch=best_epoch,
-        history=history,
-        metrics=metrics,
-        n_params=n_params,
-        flops_per_sample=flops,
-        latency_ms=latency,
-        wall_s=time.perf_counter() - t_start,
-        train_s=train_s,
-        samples_per_s=sps,
-        steady_samples_per_s=steady,
-        peak_mem_mb=peak_memory_mb(device),
-        device=str(device),
-        compiled=do_compile,
-        amp=amp,
-        mfu=mfu,
-        state_dict={k: v.detach().to("cpu") for k, v in model.state_dict().items()},
-    )
 
 
 @torch.no_grad()
