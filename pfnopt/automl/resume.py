@@ -1,7 +1,7 @@
 """Resuming an AutoML study: what must not change between the runs of one search.
 
 A study's user attribute ``automl`` records the task, the space, the training budget, the
-constraints and the seed (see :mod:`pfnopt.automl.searcher`). Trials of a resumed search are only
+constraints, the scheduler and the seed (see :mod:`pfnopt.automl.searcher`). Trials of a resumed search are only
 comparable with the stored ones when these are the same; :func:`search_changes` lists what
 differs, and the searcher refuses to continue unless ``allow_changes`` is given. The task itself
 can never change (the stored values would be losses on other data).
@@ -57,6 +57,9 @@ def search_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
     for name in BUDGET_FIELDS:
         if old_tc.get(name) != new_tc.get(name):
             changes.append(f"training budget: {name} {old_tc.get(name)} -> {new_tc.get(name)}")
+    old_s, new_s = old.get("scheduler", "per-trial"), new.get("scheduler", "per-trial")
+    if old_s != new_s:
+        changes.append(f"scheduler: {old_s} -> {new_s}")
     if old.get("limits", {}) != new.get("limits", {}):
         changes.append(f"constraints: {old.get('limits', {})} -> {new.get('limits', {})}")
     if old.get("constraint_names") != new.get("constraint_names"):

@@ -43,7 +43,7 @@ import math
 import threading
 import time
 import uuid
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -172,6 +172,8 @@ def search(
     grace_period: float | None = None,
     max_retry: int = 0,
     allow_changes: bool = False,
+    scheduler: str = "per-trial",
+    scheduler_options: Mapping[str, Any] | None = None,
 ):  # -> pfnopt.Study
     """Search the patch-model family on ``task``; returns the study.
 
@@ -191,8 +193,15 @@ def search(
     names such as ``"median"``, ``"asha"``, ``"curve-pfn"``) or instances.
     ``timeout``: seconds, a hard budget (see the module docstring), with ``n_jobs``, ``threads``,
     ``heartbeat_interval``/``grace_period``/``max_retry`` and ``allow_changes``.
+    ``scheduler``: ``"per-trial"`` (each trial trains all its epochs in one go) or ``"freeze-thaw"``
+    (the curve PFN gives the next epochs to a paused trial or a fresh one; needs ``artifact_dir``, no
+    pruner, ``n_jobs=1``, no heartbeats; ``scheduler_options``: ``epoch_budget`` per run, default
+    ``n_trials x epochs``, and :class:`pfnopt.multifidelity.FreezeThaw`'s ``first_epochs``,
+    ``chunk_epochs``, ``stop_below``, ``n_startup``, ``fresh_estimate``, ``checkpoint``; see
+    :mod:`pfnopt.automl.freeze_thaw`).
     """
     import pfnopt
+    from pfnopt.automl.freeze_thaw import check_scheduler, make_freeze_thaw, run_freeze_thaw
     from pfnopt.automl.resume import check_resume
     from pfnopt.automl.train import TrainConfig, TrainingFailed, cpu_threads
     from pfnopt.pruners import create_pruner
@@ -225,6 +234,9 @@ def search(
     names = [k for k, v in limits.items() if v is not None]
     if can_be_invalid(space, task):
         names.append("valid")
+    ft_options = check_scheduler(scheduler, scheduler_options, pruner=pruner, n_jobs=n_jobs,
+                                 heartbeat_interval=heartbeat_interval, artifact_dir=artifact_dir,
+                                 epochs=base_tc.epochs, n_trials=n_trials, timeout=timeout)
     if pruner is None:
         pruner = "none"  # search() prunes only when asked; a study's own default is now MedianPruner
     if isinstance(pruner, str):
@@ -240,6 +252,8 @@ def search(
         grace_period=grace_period,
         max_retry=max_retry,
     )
+    if scheduler == "freeze-thaw":
+        ft, epoch_budget = make_freeze_thaw(study, base_tc.epochs, n_trials, ft_options)
     meta = {
         "task": task.spec,
         "kind": task.kind,
@@ -249,6 +263,7 @@ def search(
         "constraint_names": names,
         "seed": seed,
         "sampler": sampler if isinstance(sampler, str) else type(sampler).__name__,
+        "scheduler": scheduler,
     }
     old = study.user_attrs.get("automl")
     changes = check_resume(study.study_name, old, meta, allow_changes)
@@ -259,6 +274,9 @@ def search(
     objective = _Objective(
         task, space, base_tc, limits, names, monitor or SearchMonitor(), artifact_dir, study, deadline
     )
+    if scheduler == "freeze-thaw":
+        run_freeze_thaw(ft, epoch_budget, objective, n_trials, Path(artifact_dir) / "trials")
+        return study
     callbacks = [lambda s, f: objective.monitor.trial_finished(s, f)]
     study.optimize(
         objective,
@@ -272,6 +290,19 @@ def search(
         show_progress_bar=False,
     )
     return study
+
+
+@dataclass
+class Candidate:
+    """One trial's candidate: its parameters, configs, built model (None when it cannot be built),
+    why it must not train (empty: it may) and its constraint values (in ``names`` order)."""
+
+    params: dict[str, Any]
+    model_cfg: Any
+    tc: Any
+    model: Any
+    reasons: list[str]
+    constraints: list[float] = field(default_factory=list)
 
 
 class _Objective:
@@ -289,60 +320,16 @@ class _Objective:
         return self.deadline is not None and time.monotonic() >= self.deadline
 
     def __call__(self, trial: Any) -> float:
-        from pfnopt.automl.measure import count_flops, count_params, measure_latency
-        from pfnopt.automl.models import build_model
-        from pfnopt.automl.train import (
-            TrainingFailed,
-            TrainingStopped,
-            resolve_device,
-            seed_everything,
-            setup_device,
-            train,
-        )
+        from pfnopt.automl.train import TrainingFailed, TrainingStopped, train
 
         if self.study.heartbeat_interval is not None:
             # the first beat now, not one interval later: a process killed before it would leave
             # a RUNNING trial that no grace period ever fails
             self.study.storage.record_heartbeat(trial._trial_id)
-        params = self.space.suggest(trial)
-        self.monitor.trial_started(trial.number, params)
-        trial.set_user_attr("family", params["family"])
-        model_cfg, train_over = to_configs(self.task, params)
-        tc = replace(self.base_tc, **train_over)
-        trial.set_user_attr("model_config", model_cfg.to_dict())
-        reasons = architecture_violations(model_cfg)
-        measured: dict[str, float] = {}
-        model = None
-        if not reasons:
-            with self._build_lock:
-                seed_everything(tc.seed)  # the same initial weights as a retrain by export_best
-                model = build_model(model_cfg)
-            measured["params"] = count_params(model)
-            measured["flops"] = count_flops(model, model_cfg)
-            if self.limits["latency_ms"] is not None:
-                device = resolve_device(tc.device)
-                setup_device(device, tc.threads)
-                measured["latency_ms"] = measure_latency(model.to(device), model_cfg, device, max(tc.latency_runs, 5))
-                model.to("cpu")
-            for k in ("params", "flops", "latency_ms"):
-                if k in measured:
-                    trial.set_user_attr({"params": "n_params", "flops": "flops_per_sample"}.get(k, k), measured[k])
-        values = []
-        invalid = bool(reasons)
-        for k in self.names:
-            if k == "valid":
-                values.append(1.0 if invalid else -1.0)
-            elif invalid:
-                values.append(0.0)  # unknown: the model cannot be built
-            else:
-                values.append(measured[k] / self.limits[k] - 1.0)
-                if values[-1] > 0:
-                    reasons.append(f"{k} {measured[k]:.4g} exceeds max_{k} {self.limits[k]:.4g}")
-        if self.names:
-            trial.set_constraints(values)
-        if reasons:
-            trial.set_user_attr("rejected", "; ".join(reasons))
-            return trivial_loss(self.task, params.get("lookback", 1))
+        cand = self.prepare(trial)
+        if cand.reasons:
+            trial.set_user_attr("rejected", "; ".join(cand.reasons))
+            return trivial_loss(self.task, cand.params.get("lookback", 1))
 
         def on_epoch(epoch: int, value: float) -> None:
             trial.report(value, epoch)
@@ -353,11 +340,11 @@ class _Objective:
 
         try:
             res = train(
-                model_cfg,
-                replace(tc, eval_test=False),
+                cand.model_cfg,
+                replace(cand.tc, eval_test=False),
                 self.task,
                 on_epoch=on_epoch,
-                model=model,
+                model=cand.model,
                 should_stop=self.out_of_time,
             )
         except TrainingFailed as e:
@@ -369,6 +356,60 @@ class _Objective:
             trial.set_user_attr("stopped_in_epoch", e.epoch)
             self.monitor.trial_stopped(trial.number, "timeout")
             raise TrialPruned(f"the search's timeout ran out in epoch {e.epoch}") from None
+        self.record(trial, cand, res)
+        return res.best_val
+
+    def prepare(self, trial: Any, measure: bool = True) -> Candidate:
+        """Suggest the candidate, build its model (seeded as a retrain by export_best) and, with
+        ``measure``, measure it and set its constraint values; ``reasons``: why it must not train."""
+        from pfnopt.automl.measure import count_flops, count_params, measure_latency
+        from pfnopt.automl.models import build_model
+        from pfnopt.automl.train import resolve_device, seed_everything, setup_device
+
+        params = self.space.suggest(trial)
+        self.monitor.trial_started(trial.number, params)
+        model_cfg, train_over = to_configs(self.task, params)
+        tc = replace(self.base_tc, **train_over)
+        if measure:
+            trial.set_user_attr("family", params["family"])
+            trial.set_user_attr("model_config", model_cfg.to_dict())
+        reasons = architecture_violations(model_cfg)
+        cand = Candidate(params, model_cfg, tc, None, reasons)
+        if not reasons:
+            with self._build_lock:
+                seed_everything(tc.seed)  # the same initial weights as a retrain by export_best
+                cand.model = build_model(model_cfg)
+        if not measure:
+            return cand
+        measured: dict[str, float] = {}
+        if cand.model is not None:
+            measured["params"] = count_params(cand.model)
+            measured["flops"] = count_flops(cand.model, model_cfg)
+            if self.limits["latency_ms"] is not None:
+                device = resolve_device(tc.device)
+                setup_device(device, tc.threads)
+                measured["latency_ms"] = measure_latency(cand.model.to(device), model_cfg, device,
+                                                         max(tc.latency_runs, 5))
+                cand.model.to("cpu")
+            for k in ("params", "flops", "latency_ms"):
+                if k in measured:
+                    trial.set_user_attr({"params": "n_params", "flops": "flops_per_sample"}.get(k, k), measured[k])
+        invalid = bool(reasons)
+        for k in self.names:
+            if k == "valid":
+                cand.constraints.append(1.0 if invalid else -1.0)
+            elif invalid:
+                cand.constraints.append(0.0)  # unknown: the model cannot be built
+            else:
+                cand.constraints.append(measured[k] / self.limits[k] - 1.0)
+                if cand.constraints[-1] > 0:
+                    reasons.append(f"{k} {measured[k]:.4g} exceeds max_{k} {self.limits[k]:.4g}")
+        if self.names:
+            trial.set_constraints(cand.constraints)
+        return cand
+
+    def record(self, trial: Any, cand: Candidate, res: Any) -> None:
+        """Store a trained candidate's measurements; test-score and save it if it is the best so far."""
         for k, v in res.attrs().items():
             if k not in ("history", "best_val", "metrics"):
                 trial.set_user_attr(k, v)
@@ -376,8 +417,7 @@ class _Objective:
             if k.startswith("val_"):  # val_acc / val_mae of every trial: the reports' accuracy axis
                 trial.set_user_attr(k, v)
         with self._best_lock:
-            self._record_if_best(trial, params, model_cfg, res, tc)
-        return res.best_val
+            self._record_if_best(trial, cand.params, cand.model_cfg, res, cand.tc)
 
     def _record_if_best(self, trial, params, model_cfg, res, tc) -> None:
         from pfnopt.automl.train import score

@@ -112,6 +112,18 @@ def run(
         "--pruner-option",
         help="KEY=VALUE passed to the pruner (repeatable; VALUE read as JSON), e.g. n_startup_trials=2.",
     ),
+    scheduler: str = typer.Option(
+        "per-trial",
+        "--scheduler",
+        help="per-trial (each trial trains all its epochs) or freeze-thaw (the curve PFN gives the next epochs "
+        "to a paused trial or a fresh one; paused trials' training state is kept under --artifacts).",
+    ),
+    scheduler_option: list[str] = typer.Option(
+        [],
+        "--scheduler-option",
+        help="KEY=VALUE for freeze-thaw (repeatable): epoch_budget (default n-trials x epochs), first_epochs, "
+        "chunk_epochs, stop_below, n_startup, fresh_estimate, checkpoint.",
+    ),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
     epochs: int = typer.Option(10, "--epochs", help="Epochs per trial."),
     steps_per_epoch: int | None = typer.Option(None, "--steps-per-epoch", help="Cap on optimizer steps per epoch."),
@@ -132,8 +144,11 @@ def run(
     threads: int | None = typer.Option(
         None, "--threads", help="CPU threads per trial (default: the cores divided by --n-jobs)."
     ),
-    heartbeat: float = typer.Option(
-        30.0, "--heartbeat", help="Seconds between heartbeats of a running trial (a killed search's trial is failed)."
+    heartbeat: float | None = typer.Option(
+        None,
+        "--heartbeat",
+        help="Seconds between heartbeats of a running trial (a killed search's trial is failed); "
+        "default 30, none with --scheduler freeze-thaw.",
     ),
     grace: float | None = typer.Option(
         None, "--grace", help="Seconds without a heartbeat before a trial counts as dead (default 2 x --heartbeat)."
@@ -155,6 +170,8 @@ def run(
     Example: pfnopt automl run --task digits --study d1 --timeout 3600 --n-jobs 2 --pruner asha (rerun to resume)
 
     Example: pfnopt automl run --task etth1 --data ../shared/data/ett/ETTh1.csv --n-trials 30 --space space.yaml
+
+    Example: pfnopt automl run --task digits --study d2 --epochs 10 --scheduler freeze-thaw (rerun to continue paused trials)
     """
     from pfnopt.automl.searcher import search
     from pfnopt.automl.tasks import get_task
@@ -173,12 +190,16 @@ def run(
     console.print(
         f"study [bold]{name}[/] on task {task}: {n_trials} trials, sampler {sampler}, storage {storage_url(storage)}"
     )
+    if heartbeat is None and scheduler != "freeze-thaw":
+        heartbeat = 30.0
     with monitor.live:
         st = search(
             task_obj,
             n_trials=n_trials,
             sampler=sampler,
-            pruner=create_pruner(pruner, **_pruner_options(pruner_option)),
+            pruner=create_pruner(pruner, **_options("--pruner-option", pruner_option)),
+            scheduler=scheduler,
+            scheduler_options=_options("--scheduler-option", scheduler_option),
             space=space,
             train_config=tc,
             max_params=max_params,
@@ -200,10 +221,13 @@ def run(
             allow_changes=allow_changes,
         )
     _print_best(st)
+    paused = [t for t in st.trials if t.state.name == "RUNNING" and t.system_attrs.get("freeze_thaw")]
+    if paused:
+        console.print(f"{len(paused)} trial(s) paused with their training state: rerun the command to continue them")
     console.print(f"next: pfnopt automl export {name} --out DIR")
 
 
-def _pruner_options(items: list[str]) -> dict[str, Any]:
+def _options(flag: str, items: list[str]) -> dict[str, Any]:
     """``["n_startup_trials=2", "percentile=25.0"]`` -> keyword arguments (values read as JSON)."""
     import json
 
@@ -213,7 +237,7 @@ def _pruner_options(items: list[str]) -> dict[str, Any]:
     for item in items:
         key, sep, raw = item.partition("=")
         if not sep or not key.strip():
-            raise ParameterError(f"--pruner-option takes KEY=VALUE, got {item!r}")
+            raise ParameterError(f"{flag} takes KEY=VALUE, got {item!r}")
         try:
             out[key.strip()] = json.loads(raw)
         except json.JSONDecodeError:
