@@ -128,15 +128,16 @@ class ChunkTrainer:
         self.live[trial.number] = trial._trial_id
         obj = self.obj
         frozen = obj.study.storage.get_trial(trial._trial_id)
+        if start > 0 and obj.names:  # a new handle: FreezeThaw tells the trial with it, and constraints live on it
+            trial.set_constraints(frozen.user_attrs["constraint_values"])
+        if "rejected" in frozen.user_attrs:  # not trained (as in the per-trial loop): the trivial loss per epoch
+            lookback = {**obj.space.fixed, **frozen.params}.get("lookback", 1)
+            return [trivial_loss(obj.task, lookback)] * (stop - start)
         cand = obj.prepare(trial, measure=start == 0)
         if start == 0 and obj.names:
             trial.set_user_attr("constraint_values", cand.constraints)
-        elif obj.names:  # a new handle: FreezeThaw tells the trial with it, and constraints live on the handle
-            trial.set_constraints(frozen.user_attrs["constraint_values"])
-        if cand.reasons or "rejected" in frozen.user_attrs:
-            # not trained (as in the per-trial loop): the trivial predictor's loss for every epoch
-            if start == 0:
-                trial.set_user_attr("rejected", "; ".join(cand.reasons))
+        if cand.reasons:
+            trial.set_user_attr("rejected", "; ".join(cand.reasons))
             return [trivial_loss(obj.task, cand.params.get("lookback", 1))] * (stop - start)
         try:
             return self._train(trial, cand, start, stop)

@@ -31,6 +31,10 @@ or constraints differ from the stored ones is refused unless ``allow_changes``
 (:mod:`pfnopt.automl.resume`). With ``n_jobs`` > 1 the trials' random streams interleave, so a
 search is reproducible only with ``n_jobs=1``.
 
+``scheduler="freeze-thaw"`` replaces the per-trial loop: the curve PFN gives the next epochs to a
+paused trial or a fresh one, and paused trials continue from their saved training state
+(:mod:`pfnopt.automl.freeze_thaw`).
+
 The study keeps what is needed to rebuild the task and retrain any trial in its user attribute
 ``automl`` (task spec, space, train config, constraints, seed), so ``pfnopt automl export`` works
 from the storage alone. With ``artifact_dir``, the weights of the best trial so far are saved

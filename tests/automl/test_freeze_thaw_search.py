@@ -198,3 +198,87 @@ def test_cli_refusals_and_a_changed_scheduler_on_resume(tmp_path):
     assert res.exit_code == 0, res.output
     res = runner.invoke(app, [*args, "--scheduler", "freeze-thaw"])
     assert res.exit_code == 1 and "scheduler: per-trial -> freeze-thaw" in res.output
+
+
+def test_timeout_drops_the_running_chunk_and_leaves_its_trial_paused(tmp_path):
+    import time
+
+    task = synthetic_task(length=600, n_channels=1, horizon=8)
+    tc = replace(TC, epochs=100_000, steps_per_epoch=2)  # hours of epochs: only the timeout ends it
+    t0 = time.monotonic()
+    study = search(task, n_trials=4, sampler="random", space=_space(task), train_config=tc, device="cpu",
+                   artifact_dir=tmp_path, scheduler="freeze-thaw", timeout=2.0)
+    assert time.monotonic() - t0 < 60
+    trials = study.trials
+    assert trials and all(t.state == TrialState.RUNNING and t.system_attrs[ATTR] == "paused" for t in trials)
+    assert any("stopped_in_epoch" in t.user_attrs for t in trials)
+    for t in trials:  # each can continue where its reports end
+        n = len(t.intermediate_values)
+        assert n == 0 or state_dir(tmp_path / "trials" / str(t.number), n).is_dir()
+
+
+def test_constraints_reject_before_training_and_are_told_with_the_final_value(tmp_path):
+    task = synthetic_task(length=600, n_channels=1, horizon=8)
+    # dlinear has ~600 parameters here, resmlp many more: some candidates train, others are rejected
+    study = search(task, n_trials=6, sampler="random", space=_space(task), train_config=TC, device="cpu",
+                   artifact_dir=tmp_path, scheduler="freeze-thaw", max_params=2_000,
+                   scheduler_options={"n_startup": 3, "epoch_budget": 60})
+    done = study.get_trials(states=(TrialState.COMPLETE,))
+    assert {"rejected" in t.user_attrs for t in done} == {True, False}, [t.user_attrs.get("family") for t in done]
+    for t in done:
+        assert list(t.constraints) == t.user_attrs["constraint_values"] and len(t.constraints) == 1
+        if "rejected" in t.user_attrs:  # not trained: the trivial predictor's loss at every epoch
+            assert t.constraints[0] > 0 and "val_history" not in t.user_attrs
+            assert len(set(t.intermediate_values.values())) == 1
+        else:
+            assert t.constraints[0] <= 0 and t.user_attrs["n_params"] <= 2_000
+
+
+@pytest.mark.slow  # ~20 s on a shared CPU (a second process imports torch and loads the curve PFN)
+def test_a_killed_cli_search_is_rerun_and_continues_its_paused_trials(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    space = tmp_path / "space.json"
+    space.write_text(json.dumps({"families": ["dlinear", "resmlp"], "fixed": {"lookback": 32}}))
+    args = ["run", "--task", "synthetic", "--horizon", "8", "--n-trials", "6", "--sampler", "random",
+            "--epochs", str(EPOCHS), "--steps-per-epoch", "3", "--eval-windows", "32", "--device", "cpu",
+            "--space", str(space), "--storage", url, "--study", "k", "--artifacts", str(tmp_path / "art"),
+            "--scheduler", "freeze-thaw", "--scheduler-option", "n_startup=3"]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    proc = subprocess.Popen([sys.executable, "-c", "from pfnopt.commands.automl import app; app()", *args],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:  # kill it once a trial is paused with its state saved
+            try:
+                trials = pfnopt.load_study("k", url).trials
+            except Exception:  # the study does not exist yet
+                trials = []
+            if any(t.system_attrs.get(ATTR) == "paused" for t in trials):
+                break
+            assert proc.poll() is None, "the search ended before it was killed"
+            time.sleep(0.05)
+        else:
+            pytest.fail("no trial was ever paused")
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    before = {t.number: t for t in pfnopt.load_study("k", url).trials}
+    assert all(t.state == TrialState.RUNNING for t in before.values())
+    res = CliRunner().invoke(app, args)  # rerun the same command
+    assert res.exit_code == 0, res.output
+    study = pfnopt.load_study("k", url, sampler="random")
+    after = {t.number: t for t in study.trials}
+    grown = [n for n, t in before.items() if len(after[n].intermediate_values) > len(t.intermediate_values) >= 2]
+    assert grown  # a trial paused by the killed process was continued by the rerun
+    task = get_task("synthetic", horizon=8)
+    for n in grown:
+        history = after[n].user_attrs["val_history"]
+        assert history == _straight_history(study, after[n], task)[: len(history)]
