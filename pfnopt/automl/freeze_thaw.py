@@ -63,6 +63,10 @@ def check_scheduler(scheduler: Any, options: Mapping[str, Any] | None, *, pruner
     unknown = sorted(set(opts) - set(OPTIONS))
     if unknown:
         raise ParameterError(f"scheduler 'freeze-thaw' takes no option(s) {unknown}; allowed: {', '.join(OPTIONS)}")
+    if opts.get("epoch_budget") is not None:
+        from pfnopt.pruners.base import check_int
+
+        opts["epoch_budget"] = check_int("scheduler 'freeze-thaw'", "epoch_budget", opts["epoch_budget"], 1)
     refusals = []
     if pruner not in (None, "none", "nop") and not isinstance(pruner, NopPruner):
         refusals.append(f"a pruner ({pruner!r}): the curve PFN prunes paused trials itself; use pruner 'none'")

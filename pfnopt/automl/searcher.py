@@ -372,10 +372,11 @@ class _Objective:
 
         params = self.space.suggest(trial)
         self.monitor.trial_started(trial.number, params)
+        if measure:
+            trial.set_user_attr("family", params["family"])
         model_cfg, train_over = to_configs(self.task, params)
         tc = replace(self.base_tc, **train_over)
         if measure:
-            trial.set_user_attr("family", params["family"])
             trial.set_user_attr("model_config", model_cfg.to_dict())
         reasons = architecture_violations(model_cfg)
         cand = Candidate(params, model_cfg, tc, None, reasons)

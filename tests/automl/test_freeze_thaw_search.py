@@ -168,6 +168,7 @@ def test_a_failing_candidate_fails_its_trial_not_the_search(tmp_path):
         (dict(scheduler="freeze-thaw", train_config=replace(TC, epochs=2)), "epochs=2: it needs at least 3"),
         (dict(scheduler="freeze-thaw", n_trials=None), "no n_trials, epoch_budget or timeout"),
         (dict(scheduler="freeze-thaw", scheduler_options={"first_epochs": EPOCHS}), "first_epochs=5 must be below"),
+        (dict(scheduler="freeze-thaw", scheduler_options={"epoch_budget": 0}), "epoch_budget must be an integer >= 1"),
     ],
 )
 def test_freeze_thaw_refusals(tmp_path, kwargs, match):
