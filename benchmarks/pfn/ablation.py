@@ -20,6 +20,13 @@ Each variant runs ``pfn-cei`` (rule 5: local box, linear trend) on the cells of 
   distance the refinement may travel or its number of gradient evaluations?
 * ``v2b``: the shipped default after the campaign's phase 2 (prior v2 checkpoint at a later step, rule 6:
   the ``v2-refine`` optimiser), run with ``--v2`` pointing at that checkpoint.
+* ``v2b-r8``: the same checkpoint as ``v2b`` (step 38,000) with rule 8's defaults (the torch optimiser of
+  rule 7, and the refinement's early stop and best-iterate rule of rule 8): what the optimiser changes did;
+* ``v2c-r8``: the default after phase 3 (step 56,000) with rule 8 as it was (early stop: patience 3, 0.01
+  nats); its lines are the engineering suite's pfn-cei cells of that rule (``suite-rule8.jsonl`` has all 17
+  problems; this harness reproduces such a cell exactly: cantilever_beam seed 0, 6103.367 both ways);
+* ``v2c-full``: the default after phase 3 (``--v2`` at step 56,000) with rule 8 but no early stop
+  (``refine_patience=0``, all 25 steps): what the early stop costs. ``v2c`` itself is the suite's pfn-cei.
 * ``v2-deep``: v2 with a box that shrinks twice as fast and 12x further before it opens again
   (``TrustRegion(h_min=0.004, stall_per_dim=1)``, closer to TuRBO's schedule): precision near a constrained
   optimum needs a small box, where the bar head resolves the local variation.
@@ -54,7 +61,8 @@ sys.path.insert(0, str(HERE.parent / "samplers"))
 from rule_variants import _committed, _lines  # noqa: E402  (the committed cells and the JSONL records, one home)
 
 V1 = "pfnopt/surrogate/checkpoints/v1"  # the shipped default until v2 (cells recorded "checkpoint": null used it)
-VARIANTS = ("v1-opt", "v2", "v2-notrend", "v2-early", "v2-opt", "v2-global", "v2-wide", "v2-deep", "v2-refine", "v2-refine12", "v2b")
+VARIANTS = ("v1-opt", "v2", "v2-notrend", "v2-early", "v2-opt", "v2-global", "v2-wide", "v2-deep", "v2-refine", "v2-refine12",
+            "v2b", "v2b-r8", "v2c-r8", "v2c-full")
 PROBLEMS = (
     "cantilever_beam,car_side_impact,heat_exchanger,speed_reducer,pressure_vessel,welded_beam,"
     "tension_compression_spring,three_bar_truss"
@@ -87,8 +95,12 @@ def make_sampler(variant: str, seed: int, v2: str, v2_early: str):
         return PFNSampler(checkpoint=v2, options=AcqOptions(n_refine=8, refine_steps=25, refine_patience=0), **kw)
     if variant == "v2-refine12":
         return PFNSampler(checkpoint=v2, options=AcqOptions(n_refine=8, refine_steps=12, refine_lr=0.04, refine_patience=0), **kw)
-    if variant == "v2b":
-        return PFNSampler(checkpoint=v2, **kw)  # every default of the sampler
+    if variant in ("v2b", "v2b-r8"):
+        return PFNSampler(checkpoint=v2, **kw)  # every default of the sampler (v2b ran rule 6, v2b-r8 rule 8)
+    if variant == "v2c-r8":
+        return PFNSampler(checkpoint=v2, options=AcqOptions(refine_patience=3, refine_tol=0.01), **kw)
+    if variant == "v2c-full":
+        return PFNSampler(checkpoint=v2, options=AcqOptions(refine_patience=0), **kw)
     if variant == "v2-deep":
         return PFNSampler(checkpoint=v2, region=TrustRegion(h_min=0.004, stall_per_dim=1.0), options=adam6, **kw)
     raise ValueError(f"unknown variant {variant!r}; allowed: {VARIANTS}")
@@ -125,6 +137,13 @@ def run(variant: str, problems: list[str], seeds: list[int], out_dir: Path, v2: 
             print(variant, rec, flush=True)
 
 
+def _v1_cells(out_dir: Path, problem: str) -> dict[int, float]:
+    """The v1 baseline: the pfn-cei cells of the engineering run as committed before the suite was rerun with
+    v2 (rule 5, v1 checkpoint), frozen in ``v1-cells.jsonl`` (each line names its source file at commit 408d145),
+    because the suite's cell folder now holds the rerun."""
+    return {r["seed"]: r["gap"] for r in _lines(out_dir / "v1-cells.jsonl") if r["problem"] == problem}
+
+
 def _log(g: float) -> float:
     return math.log10(max(g, 1e-12))
 
@@ -142,8 +161,9 @@ def report(out_dir: Path) -> None:
         "# Diagnosis: what limits pfn-cei against optuna-gp (ablation)",
         "",
         "Written by `benchmarks/pfn/ablation.py --report` (variants and commands in its docstring). Median final",
-        "gap over the seeds each column has (5 seeds, 100 evaluations, shared 20-point design); v1 = the committed",
-        "pfn-cei cells (rule 5), optuna-gp = its committed cells. Lower is better; bold: better than v1.",
+        "gap over the seeds each column has (5 seeds, 100 evaluations, shared 20-point design); v1 = the pfn-cei",
+        "cells of the v1 engineering run (rule 5; `ablation/v1-cells.jsonl`), optuna-gp = its committed cells.",
+        "Lower is better; bold: better than v1.",
         "Checkpoint steps used: " + ", ".join(f"{v}: {sorted(s, key=str)}" for v, s in steps.items() if rows[v]) + ".",
         "",
         "| problem | v1 | " + " | ".join(present) + " | optuna-gp |",
@@ -151,7 +171,7 @@ def report(out_dir: Path) -> None:
     ]
     shares: dict[str, list[float]] = {v: [] for v in present}
     for p in problems:
-        v1, og = _committed(p, "pfn-cei"), _committed(p, "optuna-gp")
+        v1, og = _v1_cells(out_dir, p), _committed(p, "optuna-gp")
         med_v1 = float(np.median(list(v1.values())))
         med_og = float(np.median(list(og.values())))
         cols = []

@@ -22,10 +22,11 @@ plus a light pass per chunk):
    cases against 80% in the numpy optimiser's run (benchmarks/acquisition/optimizer_compare.md at 5ab77c4;
    the torch optimiser's rerun: 93% within 0.1 nats, median shortfall 0.002), and in the PFN v2 ablation
    (benchmarks/pfn/ablation.md, ``v2-refine``) it lowered pfn-cei's median final gap 1.1-3.4x on four
-   of five problems (pressure_vessel: 5.7x worse), at about 3x the CPU time per suggestion. Since
-   rule 8 the ascent stops once 3 steps in a row gained under 0.01 nats and keeps each start's best
-   iterate (see :func:`refine_gradient`), which cut a suggestion's time about in half on the suite.
-   Either way the result is snapped and re-scored.
+   of five problems (pressure_vessel: 5.7x worse), at about 3x the CPU time per suggestion. Each
+   start's best iterate is kept beside its last one (rule 9). An early stop (``refine_patience``) halves
+   a suggestion's time but made the suite's results worse (rule 8, withdrawn: cantilever_beam's median
+   final gap 2,473 against 309 with all 25 steps; ``benchmarks/pfn/ablation.md``, variant ``v2c-full``),
+   so it is off by default. Either way the result is snapped and re-scored.
 4. Return the best candidate that is not a duplicate of an observed point and not within
    ``avoid_radius`` (L-infinity, unit cube) of a point to avoid (failed trials).
 
@@ -64,7 +65,7 @@ class AcqOptions:
     refine_per_round: int = 64  # local: perturbations per refined point per round
     refine_steps: int = 25  # gradient: Adam steps
     refine_lr: float = 0.02  # gradient: Adam step size
-    refine_patience: int = 3  # gradient: stop after this many steps in which no start gained refine_tol (0: never)
+    refine_patience: int = 0  # gradient: stop after this many steps in which no start gained refine_tol (0: never)
     refine_tol: float = 0.01  # gradient: the gain, in nats of the log acquisition, that counts as progress
     avoid_radius: float = 0.02  # L-inf radius around failed trials
 
@@ -152,11 +153,11 @@ def refine_gradient(score_fn: ScoreFn, U0: Tensor, box: SearchBox, options: AcqO
     """Adam ascent on the continuous columns of the ``k x D`` starting points, kept inside the box.
 
     Returns ``2k x D`` snapped points: each start's best iterate seen (by the values the steps computed
-    anyway) and its last one. The ascent stops early once ``refine_patience`` consecutive steps have
-    raised no start's best value by ``refine_tol`` nats. The forward + backward pass of each step is most of
-    a suggestion's time; on the engineering suite's acquisition surfaces the rule (patience 3, 0.01 nats)
-    stops after a median of about 7 of the 25 steps and reaches the same values as running all 25
-    (benchmarks/acquisition/optimizer_compare.md, rows ``rule7-adam25x8`` and ``stop-tol01-adam25x8``)."""
+    anyway) and its last one. With ``refine_patience > 0`` the ascent stops early once that many
+    consecutive steps have raised no start's best value by ``refine_tol`` nats. On fixed acquisition
+    surfaces after 30 trials that rule (3, 0.01) stopped after a median of about 7 of 25 steps with the same
+    values reached (benchmarks/acquisition/optimizer_compare.md), but over whole runs it made pfn-cei's
+    final gaps worse (rule 8, withdrawn; benchmarks/pfn/ablation.md), so the default runs every step."""
     if not bool(box.continuous.any()) or options.refine_steps <= 0 or len(U0) == 0:
         return U0
     X = U0.clone().requires_grad_(True)
