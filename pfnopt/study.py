@@ -396,7 +396,9 @@ class Study:
         (``fail_reason``), and is re-raised unless it is one of ``catch``. ``pfnopt.TrialPruned``
         marks the trial PRUNED. ``show_progress_bar=None`` shows a rich bar when stderr is a terminal.
         ``executor=pfnopt.DaskExecutor(client)`` runs the trials as tasks on a Dask cluster (the
-        sampler still asks here; see :mod:`pfnopt.distributed`).
+        sampler still asks here; see :mod:`pfnopt.distributed`). With ``n_jobs > 1`` the objectives run in
+        parallel threads and their samplings take turns, each seeing the points chosen before it as pending
+        (:mod:`pfnopt._in_flight`).
         """
         from pfnopt._optimize import run_optimize
 
