@@ -75,6 +75,7 @@ def evaluate_trial(
             raise
     finally:
         study._stop_heartbeat(trial._trial_id)
+        study._in_flight.discard(trial._trial_id)  # told, or failed: no longer pending
 
 
 def _tell_with_reason(study: "Study", trial: "Trial", state: TrialState, reason: str) -> FrozenTrial:

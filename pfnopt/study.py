@@ -17,6 +17,7 @@ import time
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from pfnopt._heartbeat import Heartbeat, check_heartbeat_settings
+from pfnopt._in_flight import InFlightProposals, PendingView
 from pfnopt.exceptions import (
     DuplicateStudyError,
     InvalidValueError,
@@ -78,6 +79,10 @@ class Study:
         )
         self._beats: dict[int, Heartbeat] = {}  # trial id -> the heartbeat this process keeps for it
         self._beats_lock = threading.Lock()
+        # the proposals of this process's trials in flight, and the study as the sampler reads it (with
+        # them as pending points): see pfnopt._in_flight
+        self._in_flight = InFlightProposals()
+        self._sampler_view = PendingView(self, self._in_flight)
 
     # basic facts ------------------------------------------------------------------------------
     @property
@@ -243,11 +248,13 @@ class Study:
         free = space.subset([n for n in space if n not in fixed])
         if len(free):
             t0 = time.perf_counter()
-            proposal = self.sampler.sample(self, self._storage.get_trial(frozen.trial_id), free)
+            proposal = self._in_flight.sample(self.sampler, self._sampler_view,
+                                              self._storage.get_trial(frozen.trial_id), free)
             trial.sampler_seconds += time.perf_counter() - t0
             trial.diagnostics.update(self.sampler.pop_diagnostics())
             trial._set_proposal(free, proposal)
         trial._assign_all(space)
+        self._in_flight.discard(frozen.trial_id)  # every parameter is stored now
 
     def tell(
         self,
@@ -318,8 +325,10 @@ class Study:
             done = self._storage.finish_trial(trial_id, state, vals, cons, attrs)
         except TrialFinishedError:
             self._stop_heartbeat(trial_id)
+            self._in_flight.discard(trial_id)
             raise
         self._stop_heartbeat(trial_id)
+        self._in_flight.discard(trial_id)
         if func_error is not None:
             raise func_error
         return done
@@ -387,7 +396,9 @@ class Study:
         (``fail_reason``), and is re-raised unless it is one of ``catch``. ``pfnopt.TrialPruned``
         marks the trial PRUNED. ``show_progress_bar=None`` shows a rich bar when stderr is a terminal.
         ``executor=pfnopt.DaskExecutor(client)`` runs the trials as tasks on a Dask cluster (the
-        sampler still asks here; see :mod:`pfnopt.distributed`).
+        sampler still asks here; see :mod:`pfnopt.distributed`). With ``n_jobs > 1`` the objectives run in
+        parallel threads and their samplings take turns, each seeing the points chosen before it as pending
+        (:mod:`pfnopt._in_flight`).
         """
         from pfnopt._optimize import run_optimize
 

@@ -70,7 +70,7 @@ class SampleServer:
             name = request["name"]
             space = SearchSpace({name: distribution_from_json(request["distribution"])})
             t0 = time.perf_counter()
-            value = sampler.sample(self._view, frozen, space)[name]
+            value = self._study._in_flight.sample(sampler, self._view, frozen, space)[name]  # takes its turn
             seconds = time.perf_counter() - t0
             return {"value": value, "seconds": seconds, "diagnostics": sampler.pop_diagnostics()}
         except Exception as e:

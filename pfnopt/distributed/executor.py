@@ -2,7 +2,7 @@
 
 The driver keeps one task per free slot of the cluster in flight: it asks a trial (the sampler
 sees the RUNNING ones as pending points, with the proposals the driver holds for those whose
-worker has not suggested them yet: :mod:`pfnopt.distributed._pending`), submits it, and when a task ends hands its finished
+worker has not suggested them yet: :mod:`pfnopt._in_flight`), submits it, and when a task ends hands its finished
 trial to the callbacks and the progress bar, then asks the next. ``n_trials`` counts the trials
 this run asks; the retry of one of them whose worker died is run too, beyond ``n_trials``, so a
 run ends with every one of its trials evaluated or failed for good. With ``heartbeat_interval`` on
@@ -22,7 +22,6 @@ from concurrent.futures import wait as wait_futures
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from pfnopt.distributed._lost import fail_lost_trial
-from pfnopt.distributed._pending import InFlightProposals, PendingView
 from pfnopt.distributed._task import TrialJob, run_trial_task
 from pfnopt.exceptions import ParameterError, missing_extra
 from pfnopt.records import FrozenTrial
@@ -49,8 +48,9 @@ class DaskExecutor:
             points of the sampler like the running ones.
         ask_threads: driver threads that ask (sampler and storage) concurrently, so that a
             slow ask (a database round trip, a model's suggestion) does not leave slots idle;
-            concurrent asks see each other's trials as pending once their params are stored,
-            like the threads of ``optimize(n_jobs=...)``.
+            their samplings take turns (each sees the proposals chosen before it as pending
+            points, like the threads of ``optimize(n_jobs=...)``: :mod:`pfnopt._in_flight`), while
+            their storage round trips overlap.
         sample_timeout: seconds a worker waits for the driver to sample a parameter that is not
             in its trial's proposal before failing the trial.
 
@@ -132,8 +132,8 @@ class DaskExecutor:
         url = storage_url_of(study)
         if not self.client.scheduler_info(n_workers=-1).get("workers"):
             self.client.wait_for_workers(1)
-        proposals = InFlightProposals()
-        view = PendingView(study, proposals)  # what the driver's sampler reads: proposals as pending
+        proposals = study._in_flight  # the driver's proposals in flight, pending points of its sampler
+        view = study._sampler_view
         server = SampleServer(self.client, study, view)
         running: dict[Any, int] = {}  # Dask future -> trial id
         lock = threading.Lock()  # guards running and asked (the askers add to them)
@@ -149,8 +149,7 @@ class DaskExecutor:
             trial = study.ask()
             with lock:
                 asked.add(trial.number)
-            job = self._job(study, view, trial, url, server.name, catch)
-            proposals.add(trial._trial_id, job.proposal, dict(job.proposal_space))
+            job = self._job(study, trial, url, server.name, catch)  # its proposal is in ``proposals`` now
             future = self.client.submit(
                 run_trial_task, objective, job, pure=False, resources=self.resources,
                 key=f"pfnopt-trial-{trial.number}-{uuid.uuid4().hex[:8]}",
@@ -203,9 +202,9 @@ class DaskExecutor:
         if error is not None:
             raise error
 
-    def _job(self, study: "Study", view: PendingView, trial: "Trial", url: str, queue: str,
-             catch: tuple) -> TrialJob:
-        """The trial's proposal, drawn here by the study's sampler (reading ``view``), packed for
+    def _job(self, study: "Study", trial: "Trial", url: str, queue: str, catch: tuple) -> TrialJob:
+        """The trial's proposal, drawn here by the study's sampler (reading the study's pending view, and
+        recorded there as this trial's pending point: :mod:`pfnopt._in_flight`), packed for
         the worker. Nothing of it is stored here: the worker's objective stores each parameter it
         suggests, so a proposed parameter it skips (a conditional branch) is never recorded."""
         from pfnopt.records import TrialState
@@ -217,9 +216,9 @@ class DaskExecutor:
             datetime_start=trial.datetime_start,
         )
         t0 = time.perf_counter()
-        space = sampler.infer_space(view, frozen)
+        space = sampler.infer_space(study._sampler_view, frozen)
         space = space.subset([n for n in space if n not in trial._fixed])
-        proposal = sampler.sample(view, frozen, space) if len(space) else {}
+        proposal = study._in_flight.sample(sampler, study._sampler_view, frozen, space) if len(space) else {}
         seconds = time.perf_counter() - t0
         return TrialJob(
             storage_url=url, study_name=study.study_name, trial_id=trial._trial_id, number=trial.number,

@@ -15,7 +15,9 @@ Given the same seed, the same stored trials and the same ``trial.number``, it re
 params. Samplers never write to the storage: diagnostics (acquisition value, probability of
 feasibility, ...) go through :meth:`record`, and the study stores them with the trial.
 A sampler may be shared by threads of one ``optimize(n_jobs=...)``: state lives in the storage,
-per-call scratch in locals.
+per-call scratch in locals. The study calls ``sample`` for one trial at a time per process and shows
+the trials proposed but not yet stored as RUNNING trials with their proposed params
+(:mod:`pfnopt._in_flight`), so parallel workers see each other's points.
 """
 
 from __future__ import annotations

@@ -10,7 +10,8 @@ model sees the same data under the same rules:
   sampler can keep away from them (rule used by pfnopt's samplers: a candidate within a small
   radius of a failed point is treated like a duplicate).
 * RUNNING trials (other workers, or earlier asks of one batch) are returned as ``X_running``
-  when their parameters are known, for constant-liar or fantasy handling.
+  when their parameters are known (stored, or proposed in this process: :mod:`pfnopt._in_flight`), for
+  constant-liar or fantasy handling.
 * PRUNED trials count as complete when they carry a value (their last intermediate value),
   otherwise they are ignored.
 * Parameters a trial never suggested (conditional spaces) are encoded at the neutral value.

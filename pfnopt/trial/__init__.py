@@ -86,15 +86,21 @@ class Trial:
                 space = sampler.infer_space(self.study, frozen)
                 space = space.subset([n for n in space if n not in self._fixed and n not in self._params])
                 self._proposal_space = space
-                self._proposal = sampler.sample(self.study, frozen, space) if len(space) else {}
+                self._proposal = self._propose(frozen, space) if len(space) else {}
                 self.diagnostics.update(sampler.pop_diagnostics())
             if name in self._proposal and self._proposal_space is not None and self._proposal_space[name] == distribution:
                 return self._checked_proposal(name, distribution, self._proposal[name])
-            value = sampler.sample(self.study, self._snapshot(), SearchSpace({name: distribution}))[name]
+            value = self._propose(self._snapshot(), SearchSpace({name: distribution}))[name]
             sampler.pop_diagnostics()
             return self._checked_proposal(name, distribution, value)
         finally:
             self.sampler_seconds += time.perf_counter() - t0
+
+    def _propose(self, frozen: FrozenTrial, space: SearchSpace) -> dict[str, Any]:
+        """The sampler's params for ``space``, chosen while no other thread of this process samples and
+        shown to the next sampling as this trial's pending point (:mod:`pfnopt._in_flight`)."""
+        study = self.study
+        return study._in_flight.sample(study.sampler, study._sampler_view, frozen, space)
 
     def _assign_all(self, space: SearchSpace) -> None:
         """Give every parameter of a fixed space its value, stored in ONE write (ask(space))."""

@@ -90,32 +90,6 @@ def test_a_conditional_parameter_the_objective_skips_is_never_stored(dask_client
         assert t.values[0] == pytest.approx(t.params["x"] ** 2 + t.params.get("y", 0)), (t.number, t.params)
 
 
-def test_the_driver_sampler_sees_unstored_proposals_as_pending(tmp_path, study_name):
-    from pfnopt.distributed._pending import InFlightProposals, PendingView
-
-    study = pfnopt.create_study(study_name=study_name, storage=f"sqlite:///{tmp_path / 'p.db'}", sampler="random")
-    done = study.ask()
-    done.suggest_float("x", -1.0, 1.0)
-    study.tell(done, 1.0)
-    running = study.ask()
-    running.suggest_float("x", -1.0, 1.0)  # stored: it wins over the proposal
-    queued = study.ask()  # not started: nothing stored yet
-    proposals = InFlightProposals()
-    space = {"x": Float(-1.0, 1.0), "y": Int(0, 5)}
-    proposals.add(done._trial_id, {"x": 0.9, "y": 5}, space)  # finished: never overlaid
-    proposals.add(running._trial_id, {"x": 0.5, "y": 1}, space)
-    proposals.add(queued._trial_id, {"x": -0.5, "y": 2}, space)
-    view = PendingView(study, proposals)
-
-    seen = {t.number: t.params for t in view.get_trials()}
-    assert seen == {0: done.params, 1: {"x": running.params["x"], "y": 1}, 2: {"x": -0.5, "y": 2}}
-    assert [t.number for t in view.get_trials(states=(TrialState.RUNNING,))] == [1, 2]
-    assert view.study_name == study.study_name and view.directions == study.directions
-    proposals.discard(queued._trial_id)
-    assert view.trials[2].params == {}
-    assert study.get_trials()[2].params == {}  # the storage never got a proposal
-
-
 def test_objective_errors_fail_the_trial_caught_or_raised(dask_client, tmp_path, study_name):
     url = f"sqlite:///{tmp_path / 'err.db'}"
     study = pfnopt.create_study(study_name=study_name, storage=url, sampler=RandomSampler(seed=0))

@@ -104,9 +104,8 @@ def test_hand_made_running_trials_get_distinct_spread_proposals(kind):
     assert _min_distance(running) > 0.025
 
 
-@pytest.mark.xfail(strict=False, reason="intermittent (2 of 4 runs on 2026-12-03): two of 10 trials of n_jobs=2 got the same "
-                   "point; suspected: a trial being sampled has no params yet, so the other worker cannot see it "
-                   "as pending; not investigated")
+# was intermittent (8 of 12 runs): both workers sampled at once, each blind to the other's trial (RUNNING,
+# no params yet), and got the same point; pfnopt._in_flight makes them take turns
 def test_parallel_workers_on_a_multi_objective_study_and_its_feasible_front():
     study = pfnopt.create_study(directions=["minimize", "minimize"],
                                 sampler=PFNSampler(seed=3, n_startup=4, optimizer=FAST))
