@@ -3,6 +3,7 @@ a real process pool)."""
 
 from __future__ import annotations
 
+import multiprocessing
 import pickle
 from concurrent.futures import ProcessPoolExecutor
 
@@ -95,7 +96,8 @@ def test_process_pool_on_one_rdb_storage(tmp_path):
     url = f"sqlite:///{tmp_path}/pool.db"
     optuna.create_study(study_name="pool", storage=url)
     pickle.loads(pickle.dumps(PFNSampler(seed=0)))  # picklable, for pools that ship the sampler
-    with ProcessPoolExecutor(max_workers=2) as pool:
+    # spawn, not fork: earlier tests leave threads (e.g. heartbeats) whose locks a forked child inherits held
+    with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("spawn")) as pool:
         assert sorted(pool.map(_worker, [(url, 0), (url, 1)])) == [0, 1]
     trials = optuna.load_study(study_name="pool", storage=url).trials
     assert len(trials) == 6 and all(t.state == optuna.trial.TrialState.COMPLETE for t in trials)
