@@ -64,8 +64,8 @@ def extra_sections(by, methods, extra, budget):
     if not lines:
         return [], []
     head = ["", "## Tuned CurvePFN and freeze-thaw (random sampling, evaluation seeds)", "",
-            "Each method on the cells (task, seed) where it and every method above ran (not all 34 x 2: the "
-            "CPU did not allow more in the time; see the closing note); same configurations, same budget of "
+            "Each method on the cells (task, seed) where it and every method above ran (where fewer than all, "
+            "the CPU did not allow more in the time; see the closing note); same configurations, same budget of "
             f"{budget} epochs. `curve-pfn/t=X`: `CurvePFNPruner(max_steps=52, threshold=X)`, X chosen on the tuning "
             "split (section below); `freeze-thaw`: `pfnopt.multifidelity.FreezeThaw(max_epochs=52)` with its "
             "defaults (first chunk 2 epochs, then 1 epoch per decision, stop_below 1e-3, 5 fresh trials first, "
@@ -89,6 +89,46 @@ def extra_sections(by, methods, extra, budget):
     return head + lines + tail, all_cells
 
 
+def pfn_summary(by, random_by, ms):
+    """PFN vs random sampling per method (same cells), then the methods against each other under PFN sampling.
+
+    ``by`` / ``random_by``: (task, seed) -> method -> run, for the PFN-sampled and the random-sampled searches.
+    """
+    lines = ["", "PFN vs random sampling, per method on the cells where both ran (accuracy points; "
+             "better/tied/worse counts cells, ties within 1e-9):", "",
+             "| method | cells | mean regret, PFN sampling | random sampling (same cells) | PFN better / tied / worse | "
+             "mean trials, PFN / random |", "|---|---|---|---|---|---|"]
+    for m in ms:
+        ks = sorted((k for k, v in by.items() if m in v and m in random_by.get(k, {})), key=lambda k: (int(k[0]), k[1]))
+        if not ks:
+            continue
+        p = np.array([regret_of(by[k][m]) for k in ks])
+        r = np.array([regret_of(random_by[k][m]) for k in ks])
+        better, tied = int((p < r - 1e-9).sum()), int((np.abs(p - r) <= 1e-9).sum())
+        lines.append(f"| {m} | {len(ks)} | {100 * p.mean():.3f} | {100 * r.mean():.3f} | {better} / {tied} / "
+                     f"{len(ks) - better - tied} | {np.mean([by[k][m]['n_trials'] for k in ks]):.0f} / "
+                     f"{np.mean([random_by[k][m]['n_trials'] for k in ks]):.0f} |")
+    base = [m for m in ORDER if m in ms]
+    full = sorted((k for k, v in by.items() if all(m in v for m in base)), key=lambda k: (int(k[0]), k[1]))
+    if "curve-pfn" not in base or len(base) < 2 or not full:
+        return lines
+    lines += ["", f"The methods against each other under PFN sampling, on the {len(full)} cells where all of "
+              f"{', '.join(base)} ran:", "",
+              "| method | mean regret (points) | median regret | cells best-or-tied | curve-pfn better / tied / worse |",
+              "|---|---|---|---|---|"]
+    reg = {m: np.array([regret_of(by[k][m]) for k in full]) for m in base}
+    lo = np.min(np.stack(list(reg.values())), axis=0)
+    for m in base:
+        best = int((reg[m] <= lo + 1e-9).sum())
+        cmp = "-"
+        if m != "curve-pfn":
+            b = int((reg["curve-pfn"] < reg[m] - 1e-9).sum())
+            t = int((np.abs(reg["curve-pfn"] - reg[m]) <= 1e-9).sum())
+            cmp = f"{b} / {t} / {len(full) - b - t}"
+        lines.append(f"| {m} | {100 * reg[m].mean():.3f} | {100 * np.median(reg[m]):.3f} | {best}/{len(full)} | {cmp} |")
+    return lines
+
+
 def pfn_section(pfn_runs, random_by, budget):
     """Searches whose configurations came from pfnopt's PFN sampler (on the cells where they ran)."""
     by = defaultdict(dict)
@@ -98,9 +138,11 @@ def pfn_section(pfn_runs, random_by, budget):
         {r["method"] for r in pfn_runs} - set(ORDER))
     lines = ["", "## PFN sampling", "",
              "pfnopt's `pfn` sampler proposes the configurations (it sees the trials each method let finish); "
-             f"budget {budget} epochs. Regret in accuracy points per cell (task, seed); the random-sampling "
-             "regret of the same method and cell in brackets where it ran.", "",
-             "| task | seed | " + " | ".join(ms) + " |", "|---|---|" + "---|" * len(ms)]
+             f"budget {budget} epochs."]
+    lines += pfn_summary(by, random_by, ms)
+    lines += ["", "Per cell (task, seed): regret in accuracy points; the random-sampling regret of the same method "
+              "and cell in brackets where it ran.", "",
+              "| task | seed | " + " | ".join(ms) + " |", "|---|---|" + "---|" * len(ms)]
     for k in sorted(by, key=lambda k: (int(k[0]), k[1])):
         row = []
         for m in ms:
@@ -113,7 +155,10 @@ def pfn_section(pfn_runs, random_by, budget):
             row.append(txt)
         lines.append(f"| {k[0]} | {k[1]} | " + " | ".join(row) + " |")
     secs = {m: np.mean([v[m]["seconds"] for v in by.values() if m in v]) for m in ms}
-    lines += ["", "Mean wall seconds per PFN-sampled search: " + ", ".join(f"{m} {secs[m]:.0f}" for m in ms) + "."]
+    loads = [r["load"] for r in pfn_runs]
+    lines += ["", "Mean wall seconds per PFN-sampled search: " + ", ".join(f"{m} {secs[m]:.0f}" for m in ms) + "; "
+              f"machine load (1-min average) during them: min {min(loads):.1f}, median {np.median(loads):.1f}, "
+              f"max {max(loads):.1f}, so seconds from different loads are not comparable."]
     return lines
 
 
