@@ -236,12 +236,10 @@ def test_constraints_reject_before_training_and_are_told_with_the_final_value(tm
 
 
 @pytest.mark.slow  # ~20 s on a shared CPU (a second process imports torch and loads the curve PFN)
-def test_a_killed_cli_search_is_rerun_and_continues_its_paused_trials(tmp_path):
+def test_a_killed_cli_search_is_rerun_and_continues_its_paused_trials(tmp_path, kill_when):
     import os
-    import signal
     import subprocess
     import sys
-    import time
 
     url = f"sqlite:///{tmp_path / 'db.sqlite'}"
     space = tmp_path / "space.json"
@@ -253,24 +251,9 @@ def test_a_killed_cli_search_is_rerun_and_continues_its_paused_trials(tmp_path):
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
     proc = subprocess.Popen([sys.executable, "-c", "from pfnopt.commands.automl import app; app()", *args],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:  # kill it once a trial is paused with its state saved
-            try:
-                trials = pfnopt.load_study("k", url).trials
-            except Exception:  # the study does not exist yet
-                trials = []
-            if any(t.system_attrs.get(ATTR) == "paused" for t in trials):
-                break
-            assert proc.poll() is None, "the search ended before it was killed"
-            time.sleep(0.05)
-        else:
-            pytest.fail("no trial was ever paused")
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    # kill it once a trial is paused with its state saved
+    kill_when(proc, "k", url, lambda trials: any(t.system_attrs.get(ATTR) == "paused" for t in trials),
+              "a trial was paused", poll=0.05)
     before = {t.number: t for t in pfnopt.load_study("k", url).trials}
     assert all(t.state == TrialState.RUNNING for t in before.values())
     res = CliRunner().invoke(app, args)  # rerun the same command

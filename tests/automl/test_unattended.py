@@ -2,7 +2,6 @@
 and a killed search's trial failed by its missing heartbeats and retried on resume."""
 
 import os
-import signal
 import subprocess
 import sys
 import textwrap
@@ -160,30 +159,14 @@ search(task, n_trials=1, sampler="random", space=space, study_name="victim", sto
 """
 
 
-def test_a_killed_search_s_trial_is_failed_and_retried_on_resume(tmp_path):
+def test_a_killed_search_s_trial_is_failed_and_retried_on_resume(tmp_path, kill_when):
     url = f"sqlite:///{tmp_path / 'db.sqlite'}"
     script = tmp_path / "victim.py"
     script.write_text(textwrap.dedent(VICTIM))
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
     proc = subprocess.Popen([sys.executable, str(script), url], env=env)
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                trials = pfnopt.load_study("victim", url).trials
-            except Exception:  # the study does not exist yet
-                trials = []
-            if trials and trials[0].intermediate_values:
-                break
-            assert proc.poll() is None, "the victim ended before it was killed"
-            time.sleep(0.1)
-        else:
-            pytest.fail("the victim never reported an epoch")
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    kill_when(proc, "victim", url, lambda trials: bool(trials and trials[0].intermediate_values),
+              "the victim reported an epoch")
     (dead,) = pfnopt.load_study("victim", url).trials
     assert dead.state == TrialState.RUNNING  # what a killed process leaves behind
     time.sleep(1.2)  # older than the grace period
