@@ -6,7 +6,8 @@ first (the same for every method, as in the single-objective suites), then ``bud
 suggestions. Recorded per evaluation: the hypervolume of the FEASIBLE Pareto front so far (BoTorch's
 reference point), its regret ``max_hv - HV`` where BoTorch states ``max_hv``, and the sampler's own
 seconds per suggestion. Each finished cell is one JSON file under ``<out>/cells/``; a rerun skips the
-cells that exist, so an interrupted run resumes where it stopped.
+cells that exist, so an interrupted run resumes where it stopped, except a PFN cell made with other weights
+or another suggestion rule (``sampler_info``, keyed as in the single-objective suites), which runs again.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ def run_cell(problem_name: str, method: str, seed: int, budget: int, init: int) 
     """Run one cell; the record written to its JSON file."""
     import pfnopt
     from pfnopt.bench.cells import shared_design
-    from pfnopt.bench.methods import build_sampler
+    from pfnopt.bench.methods import build_sampler, describe
     from pfnopt.problems.multiobjective import get
     from pfnopt.records import TrialState
 
@@ -75,7 +76,7 @@ def run_cell(problem_name: str, method: str, seed: int, budget: int, init: int) 
         "regret": [None if p.max_hv is None else max(p.max_hv - h, 0.0) for h in hv],
         "sampler_seconds": [s for s in secs if s is not None], "wall_seconds": wall,
         "n_failed": sum(t.state == TrialState.FAIL for t in trials),
-        "sampler": repr(study.sampler), "loadavg": list(os.getloadavg()), "when": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "sampler": repr(study.sampler), "sampler_info": describe(study.sampler), "loadavg": list(os.getloadavg()), "when": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     }
 
 
@@ -86,11 +87,12 @@ def run_suite(out: Path, problems: list[str], methods: list[str], seeds: int, bu
     counts = {"done": 0, "skipped": 0, "failed": 0}
     out.mkdir(parents=True, exist_ok=True)
     _record_run(out / "run.json", problems, methods, seeds, budget, init)
+    keys = {m: _behaviour(m, init) for m in methods}
     for name in problems:
         for seed in range(seeds):
             for method in methods:
                 path = cell_path(out, name, method, seed)
-                if path.exists():
+                if path.exists() and _cell_key(path) == keys[method]:
                     counts["skipped"] += 1
                     continue
                 try:
@@ -107,6 +109,21 @@ def run_suite(out: Path, problems: list[str], methods: list[str], seeds: int, bu
                 spi = statistics.median(rec["sampler_seconds"]) if rec["sampler_seconds"] else float("nan")
                 log(f"{name} / {method} / seed {seed}: HV {rec['hv'][-1]:.4g}, {spi:.3f} s/it")
     return counts
+
+
+def _behaviour(method: str, init: int) -> str | None:
+    """The key of a method's behaviour: a PFN sampler's weights hash and rule version, else None."""
+    from pfnopt.bench.cells import checkpoint_of
+    from pfnopt.bench.methods import build_sampler, describe
+
+    return checkpoint_of(describe(build_sampler(method, 0, init)))
+
+
+def _cell_key(path: Path) -> str | None:
+    """The behaviour key a cell file was made with (None for non-PFN cells and for cells older than the key)."""
+    from pfnopt.bench.cells import checkpoint_of
+
+    return checkpoint_of(json.loads(path.read_text()).get("sampler_info", {}))
 
 
 def _record_run(path: Path, problems: list[str], methods: list[str], seeds: int, budget: int, init: int) -> None:

@@ -31,6 +31,13 @@ def test_quick_run_resumes_and_reports(tmp_path):
     assert "constrained_branin_currin (2, 1)" in report and "| pfn | random |" in report
     again = runner.invoke(bench_app, args)
     assert again.exit_code == 0 and "0 run now, 2 already done" in again.output
+    # a PFN cell made by another suggestion rule (or other weights) is stale: the rerun redoes it, and only it
+    assert pfn["sampler_info"]["rule_version"] >= 1 and pfn["sampler_info"]["checkpoint"]["sha256"]
+    pfn["sampler_info"]["rule_version"] -= 1
+    cells[0].write_text(json.dumps(pfn))
+    redo = runner.invoke(bench_app, args)
+    assert redo.exit_code == 0 and "1 run now, 1 already done" in redo.output, redo.output
+    assert json.loads(cells[0].read_text())["sampler_info"]["rule_version"] == pfn["sampler_info"]["rule_version"] + 1
 
 
 def test_unknown_problem_is_refused_before_any_work(tmp_path):
