@@ -33,9 +33,9 @@ ALLOWED: dict[str, set[str]] = {
 }
 STUDY_LAYER = BASE | {"pfnopt.space", "pfnopt.records", "pfnopt.samplers", "pfnopt.pruners", "pfnopt.storage",
                       "pfnopt.trial", "pfnopt.study", "pfnopt._optimize", "pfnopt._dataframe", "pfnopt._heartbeat",
-                      "pfnopt.distributions", "pfnopt._add_trials", "pfnopt._frozen_trials"}
+                      "pfnopt.distributions", "pfnopt._add_trials", "pfnopt._frozen_trials", "pfnopt._in_flight"}
 for name in ("pfnopt.trial", "pfnopt.study", "pfnopt._optimize", "pfnopt._dataframe", "pfnopt._heartbeat",
-             "pfnopt._add_trials", "pfnopt._frozen_trials"):
+             "pfnopt._add_trials", "pfnopt._frozen_trials", "pfnopt._in_flight"):
     ALLOWED[name] = STUDY_LAYER
 
 
