@@ -162,6 +162,23 @@ def write_result(path: Path, data: dict[str, Any], workdir: Path | None = None) 
     os.replace(tmp, path)
 
 
+def update_manifest(path: Path, update: Any) -> None:
+    """Read-modify-write ``path`` (a run's JSON manifest) under an exclusive lock on ``<path>.lock``, replacing
+    it atomically: several ``bench run`` processes started at once on one output folder (disjoint methods or
+    problems) each add their entry, and none reads a half-written file. ``update(old) -> new``, ``old`` None when
+    there is no file yet."""
+    import fcntl
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(path.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        old = json.loads(path.read_text()) if path.exists() else None
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(update(old), indent=1) + "\n")
+        os.replace(tmp, path)
+
+
 def shared_design(problem: Any, init: int, seed: int) -> list[dict[str, Any]]:
     """The cell's ``init`` scrambled-Sobol points (seeded by ``seed``), the same for every method."""
     from pfnopt.samplers.simple import sobol_points

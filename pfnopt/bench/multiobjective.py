@@ -129,17 +129,20 @@ def _cell_key(path: Path) -> str | None:
 def _record_run(path: Path, problems: list[str], methods: list[str], seeds: int, budget: int, init: int) -> None:
     """Write ``run.json``; several processes on disjoint parts of one run (same budget and init) merge into it:
     the union of problems and methods, the most seeds, and each start's load average."""
-    run = {"problems": problems, "methods": methods, "seeds": seeds, "budget": budget, "init": init,
-           "loadavg": list(os.getloadavg())}
-    if path.exists():
-        old = json.loads(path.read_text())
-        if old.get("budget") == budget and old.get("init") == init:
+    from pfnopt.bench.cells import update_manifest
+
+    def merge(old: dict[str, Any] | None) -> dict[str, Any]:
+        run = {"problems": problems, "methods": methods, "seeds": seeds, "budget": budget, "init": init,
+               "loadavg": list(os.getloadavg())}
+        if old and old.get("budget") == budget and old.get("init") == init:
             run["problems"] = list(old["problems"]) + [p for p in problems if p not in old["problems"]]
             run["methods"] = list(old["methods"]) + [m for m in methods if m not in old["methods"]]
             run["seeds"] = max(seeds, old.get("seeds", 0))
             run["loadavg"] = old["loadavg"]
             run["starts"] = old.get("starts", []) + [{"methods": methods, "loadavg": list(os.getloadavg())}]
-    path.write_text(json.dumps(run, indent=1))
+        return run
+
+    update_manifest(path, merge)
 
 
 def load_cells(out: Path) -> list[dict[str, Any]]:

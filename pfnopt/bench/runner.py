@@ -22,7 +22,6 @@ suggestion; the samplers' own start-up phase is set to the same ``init`` points.
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import os
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -188,22 +187,16 @@ def _worker_init(threads: int) -> None:
 # the run -------------------------------------------------------------------------------------
 def record_run(out: Path, spec: RunSpec, storage: str) -> None:
     """Append this run to ``<out>/run.json`` (the report's list of expected cells is their union)."""
+    from pfnopt.bench.cells import update_manifest
     from pfnopt.storage import mask_url
 
-    path = Path(out) / MANIFEST
-    try:
-        manifest = json.loads(path.read_text())
-    except (OSError, ValueError):
-        manifest = {"runs": []}
     entry = {
         **spec.to_json(),
         "command": spec.command(),
         "storage": mask_url(storage),
         "started_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     }
-    manifest["runs"].append(entry)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(manifest, indent=1) + "\n")
+    update_manifest(Path(out) / MANIFEST, lambda old: {**(old or {}), "runs": [*(old or {}).get("runs", []), entry]})
 
 
 def run_benchmark(
