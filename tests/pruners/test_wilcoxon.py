@@ -146,28 +146,12 @@ def test_registry_and_optuna_module_path():
     assert pfnopt.pruners.WilcoxonPruner is WilcoxonPruner
 
 
-def _optuna_decisions(trials: list[list[tuple[int, float]]], direction: str, p: float, n: int) -> list[list[bool]]:
-    study = optuna.create_study(direction=direction, pruner=optuna.pruners.WilcoxonPruner(p_threshold=p,
-                                                                                          n_startup_steps=n))
-    out = []
-    for reports in trials:
-        t = study.ask()
-        d = []
-        for step, v in reports:
-            t.report(v, step)
-            d.append(t.should_prune())
-            if d[-1]:
-                break
-        study.tell(t, float(np.mean([v for _, v in reports[: len(d)]])))
-        out.append(d)
-    return out
-
-
-def _pfnopt_decisions(trials, direction, p, n):
-    import pfnopt as optuna_like  # the same calls an Optuna program makes
-
-    study = optuna_like.create_study(direction=direction, sampler="random",
-                                     pruner=optuna_like.pruners.WilcoxonPruner(p_threshold=p, n_startup_steps=n))
+def _decisions(lib, trials: list[list[tuple[int, float]]], direction: str, p: float, n: int) -> list[list[bool]]:
+    """Each trial's should_prune answers, report by report, through ``lib``'s Optuna-shaped calls (optuna or
+    pfnopt, the same program); a trial stops at its first True and is told the mean of what it reported."""
+    kw = {} if lib is optuna else {"sampler": "random"}
+    study = lib.create_study(direction=direction, pruner=lib.pruners.WilcoxonPruner(p_threshold=p, n_startup_steps=n),
+                             **kw)
     out = []
     for reports in trials:
         t = study.ask()
@@ -197,8 +181,8 @@ def test_same_decisions_as_optuna(direction, p, n):
         trials.append([(int(i), float(hardness[i] + quality + rng.normal(0, 0.5))) for i in order])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ours = _pfnopt_decisions(trials, direction, p, n)
-        theirs = _optuna_decisions(trials, direction, p, n)
+        ours = _decisions(pfnopt, trials, direction, p, n)
+        theirs = _decisions(optuna, trials, direction, p, n)
     assert ours == theirs
     flat = [x for d in ours for x in d]
     assert any(flat) and sum(len(d) == 30 and not d[-1] for d in ours) >= 1  # both branches exercised

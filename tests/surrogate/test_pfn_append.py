@@ -12,13 +12,9 @@ from pfnopt.surrogate.pfn import Frame
 
 
 @pytest.fixture(scope="module")
-def tiny():
-    torch.manual_seed(0)
-    model = PFNTransformer(PFNConfig(d_max=6, n_max=40, emsize=32, n_layer=3, n_head=2, n_buckets=32, decoder_hidden=32))
-    with torch.no_grad():
-        for p in model.parameters():
-            p.add_(0.1 * torch.randn_like(p))
-    return PFN(model)
+def tiny(perturbed_model):
+    return PFN(perturbed_model(PFNConfig(d_max=6, n_max=40, emsize=32, n_layer=3, n_head=2, n_buckets=32,
+                                         decoder_hidden=32)))
 
 
 def _data(n: int, d: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

@@ -7,18 +7,14 @@ import pytest
 import torch
 
 from pfnopt.surrogate import PFN, InputValueError, load_pfn, research
-from pfnopt.surrogate.model import PFNConfig, PFNTransformer
+from pfnopt.surrogate.model import PFNConfig
 from pfnopt.surrogate.symmetry import input_symmetries, mixture_logits, transform_inputs
 
 
 @pytest.fixture(scope="module")
-def pfn():
-    torch.manual_seed(0)
-    model = PFNTransformer(PFNConfig(d_max=6, n_max=40, emsize=32, n_layer=2, n_head=2, n_buckets=32, decoder_hidden=32))
-    with torch.no_grad():
-        for p in model.parameters():
-            p.add_(0.1 * torch.randn_like(p))
-    return PFN(model)
+def pfn(perturbed_model):
+    return PFN(perturbed_model(PFNConfig(d_max=6, n_max=40, emsize=32, n_layer=2, n_head=2, n_buckets=32,
+                                         decoder_hidden=32)))
 
 
 def test_symmetries_are_permutations_and_reflections():

@@ -5,19 +5,14 @@ from __future__ import annotations
 import pytest
 import torch
 
-from pfnopt.surrogate.model import PFNConfig, PFNTransformer, standardize
+from pfnopt.surrogate.model import PFNConfig, standardize
 
 CFG = PFNConfig(d_max=6, n_max=40, emsize=32, n_layer=2, n_head=2, n_buckets=16, decoder_hidden=32)
 
 
 @pytest.fixture
-def model():
-    torch.manual_seed(0)
-    m = PFNTransformer(CFG).eval()
-    with torch.no_grad():  # non-trivial weights everywhere
-        for p in m.parameters():
-            p.add_(0.1 * torch.randn_like(p))
-    return m
+def model(perturbed_model):
+    return perturbed_model(CFG)
 
 
 def test_changing_one_target_never_changes_another(model):
