@@ -155,9 +155,9 @@ def refine_gradient(score_fn: ScoreFn, U0: Tensor, box: SearchBox, options: AcqO
     Returns ``2k x D`` snapped points: each start's best iterate seen (by the values the steps computed
     anyway) and its last one. With ``refine_patience > 0`` the ascent stops early once that many
     consecutive steps have raised no start's best value by ``refine_tol`` nats. On fixed acquisition
-    surfaces after 30 trials that rule (3, 0.01) stopped after a median of about 7 of 25 steps with the same
-    values reached (benchmarks/acquisition/optimizer_compare.md), but over whole runs it made pfn-cei's
-    final gaps worse (rule 8, withdrawn; benchmarks/pfn/ablation.md), so the default runs every step."""
+    surfaces after 30 trials that rule (3, 0.01) reached the same values in less time
+    (benchmarks/acquisition/optimizer_compare_stop.json), but over whole runs it made pfn-cei's final gaps
+    worse (rule 8, withdrawn; benchmarks/pfn/ablation.md), so the default runs every step."""
     if not bool(box.continuous.any()) or options.refine_steps <= 0 or len(U0) == 0:
         return U0
     X = U0.clone().requires_grad_(True)
