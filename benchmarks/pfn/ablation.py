@@ -27,6 +27,14 @@ Each variant runs ``pfn-cei`` (rule 5: local box, linear trend) on the cells of 
   problems; this harness reproduces such a cell exactly: cantilever_beam seed 0, 6103.367 both ways);
 * ``v2c-full``: the default after phase 3 (``--v2`` at step 56,000) with rule 8 but no early stop
   (``refine_patience=0``, all 25 steps): what the early stop costs. ``v2c`` itself is the suite's pfn-cei.
+* ``v2c-warpc`` (out-of-prior shapes, at the sampler): the default after phase 3 (``--v2`` at step 56,000,
+  rule 9) with each constraint column warped by a sign-preserving log before the PFN sees it
+  (``warp="constraints"``, :mod:`pfnopt.samplers.warping`): a stress constraint at 1e4 far from its boundary
+  no longer sets the scale of the values near 0 that decide feasibility;
+* ``v2c-warp``: the same with the objective warped too (``warp="all"``: ``log1p`` of the distance to the
+  observed minimum over its median).
+  Their reference is the column ``v2c``: the engineering suite's committed pfn-cei cells (the same
+  checkpoint and rule, every default).
 * ``v2-deep``: v2 with a box that shrinks twice as fast and 12x further before it opens again
   (``TrustRegion(h_min=0.004, stall_per_dim=1)``, closer to TuRBO's schedule): precision near a constrained
   optimum needs a small box, where the bar head resolves the local variation.
@@ -62,7 +70,7 @@ from rule_variants import _committed, _lines  # noqa: E402  (the committed cells
 
 V1 = "pfnopt/surrogate/checkpoints/v1"  # the shipped default until v2 (cells recorded "checkpoint": null used it)
 VARIANTS = ("v1-opt", "v2", "v2-notrend", "v2-early", "v2-opt", "v2-global", "v2-wide", "v2-deep", "v2-refine", "v2-refine12",
-            "v2b", "v2b-r8", "v2c-r8", "v2c-full")
+            "v2b", "v2b-r8", "v2c-r8", "v2c-full", "v2c-warpc", "v2c-warp")
 PROBLEMS = (
     "cantilever_beam,car_side_impact,heat_exchanger,speed_reducer,pressure_vessel,welded_beam,"
     "tension_compression_spring,three_bar_truss"
@@ -101,6 +109,10 @@ def make_sampler(variant: str, seed: int, v2: str, v2_early: str):
         return PFNSampler(checkpoint=v2, options=AcqOptions(refine_patience=3, refine_tol=0.01), **kw)
     if variant == "v2c-full":
         return PFNSampler(checkpoint=v2, options=AcqOptions(refine_patience=0), **kw)
+    if variant == "v2c-warpc":
+        return PFNSampler(checkpoint=v2, warp="constraints", **kw)
+    if variant == "v2c-warp":
+        return PFNSampler(checkpoint=v2, warp="all", **kw)
     if variant == "v2-deep":
         return PFNSampler(checkpoint=v2, region=TrustRegion(h_min=0.004, stall_per_dim=1.0), options=adam6, **kw)
     raise ValueError(f"unknown variant {variant!r}; allowed: {VARIANTS}")
@@ -162,12 +174,13 @@ def report(out_dir: Path) -> None:
         "",
         "Written by `benchmarks/pfn/ablation.py --report` (variants and commands in its docstring). Median final",
         "gap over the seeds each column has (5 seeds, 100 evaluations, shared 20-point design); v1 = the pfn-cei",
-        "cells of the v1 engineering run (rule 5; `ablation/v1-cells.jsonl`), optuna-gp = its committed cells.",
+        "cells of the v1 engineering run (rule 5; `ablation/v1-cells.jsonl`), optuna-gp = its committed cells, v2c = the",
+        "suite's committed pfn-cei cells (the shipped default, step 56,000, rule 9).",
         "Lower is better; bold: better than v1.",
         "Checkpoint steps used: " + ", ".join(f"{v}: {sorted(s, key=str)}" for v, s in steps.items() if rows[v]) + ".",
         "",
-        "| problem | v1 | " + " | ".join(present) + " | optuna-gp |",
-        "|---|---|" + "---|" * (len(present) + 1),
+        "| problem | v1 | " + " | ".join(present) + " | v2c | optuna-gp |",
+        "|---|---|" + "---|" * (len(present) + 2),
     ]
     shares: dict[str, list[float]] = {v: [] for v in present}
     for p in problems:
@@ -184,6 +197,8 @@ def report(out_dir: Path) -> None:
             cols.append((f"**{mv:.4g}**" if mv < med_v1 else f"{mv:.4g}") + ("" if len(vals) == 5 else f" ({len(vals)})"))
             if 2.0 * med_og < med_v1 and len(vals) == 5:
                 shares[v].append((_log(med_v1) - _log(mv)) / (_log(med_v1) - _log(med_og)))
+        v2c = _committed(p, "pfn-cei")
+        cols.append(f"{float(np.median(list(v2c.values()))):.4g}" if v2c else "-")
         lines.append(f"| {p} | {med_v1:.4g} | " + " | ".join(cols) + f" | {med_og:.4g} |")
     lines += ["", "Share of the (log) gap between v1 and optuna-gp that each change closes, median over the problems",
               "where optuna-gp's median is at least 2x better than v1's and the variant has all 5 seeds (1 = all of it,",

@@ -51,6 +51,7 @@ from pfnopt.samplers.pending import IgnorePending, KrigingBeliever
 from pfnopt.samplers.rules import FAILED_RADIUS, default_n_startup, in_startup
 from pfnopt.samplers.simple import SobolSampler
 from pfnopt.samplers.trust_region import Region, TrustRegion, WholeCube, ranking
+from pfnopt.samplers.warping import WARPS, OutputWarp
 from pfnopt.space import SearchSpace
 from pfnopt.study_view import StudyView
 
@@ -86,6 +87,9 @@ class PFNSampler(BaseSampler):
             ``"auto"`` (default: ``ehvi`` for two objectives, ``parego`` for more).
         trend: ``"linear"`` or ``"none"``: the PFN's linear mean (:mod:`pfnopt.surrogate.trend`); default
             ``"linear"`` for ``cei`` / ``cei+`` and ``"none"`` for ``penalty`` (see step 4 above).
+        warp: output warping of the modelled columns before the PFN sees them
+            (:mod:`pfnopt.samplers.warping`): ``"none"`` (default), ``"constraints"`` (sign-preserving log
+            of each constraint column) or ``"all"`` (the objective too); single-objective and ParEGO only.
         constraints_func: Optuna's ``constraints_func(frozen_trial) -> sequence of floats``: ``Study.tell``
             calls it for each complete or pruned trial and stores what it returns as the trial's constraints.
     """
@@ -117,6 +121,7 @@ class PFNSampler(BaseSampler):
         mo_acquisition: str = "auto",
         n_mc: int = 32,
         constraints_func: Any = None,
+        warp: str = "none",
     ):
         super().__init__(seed)
         self.constraints_func = check_constraints_func(constraints_func)
@@ -162,6 +167,9 @@ class PFNSampler(BaseSampler):
             raise ParameterError(f"n_mc must be a positive integer (Monte Carlo draws of EHVI), got {n_mc!r}")
         self.mo_acquisition, self.n_mc = mo_acquisition, n_mc
         self.trend = trend
+        if warp not in WARPS:
+            raise ParameterError(f"unknown warp {warp!r}; allowed: {', '.join(WARPS)}")
+        self.warp = warp
         self._startup = SobolSampler(seed)
         self._pfn = None
         self._d_max: int | None = None
@@ -290,6 +298,9 @@ class PFNSampler(BaseSampler):
         from pfnopt.acquisition.optimize import optimize_acquisition
 
         Y, best, m = self._targets(obs, n_startup)
+        if self.warp != "none":  # monotone, sign-preserving: same order, feasible set and incumbent
+            warp = OutputWarp.fit(Y, self.warp)
+            Y, best = warp(Y), warp.objective(best)
         order = ranking(obs)  # best feasible first, then the least violating
         region = self.region.choose(obs, space, int(order[0]), n_startup)
         frame = self._frame(region)

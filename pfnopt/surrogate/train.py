@@ -173,6 +173,23 @@ PRESETS: dict[str, TrainConfig] = {
         init_from="v1",
         refine_pieces=(2, 4),
     ),
+    # Phase 4 of the v2 campaign (capacity): small-v2 with six blocks instead of four, warm-started exactly from
+    # the packaged v2 (the two new blocks start as the identity, see warm_start); same prior, head and targets.
+    "small-v2-deep": TrainConfig(
+        preset="small-v2-deep",
+        model=PFNConfig(emsize=64, n_layer=6, n_head=2, mlp_ratio=2, n_buckets=592, decoder_hidden=128),
+        prior=PRIOR_V2,
+        steps=40_000,
+        tokens_per_batch=4096,
+        lr=3e-4,
+        warmup=300,
+        curriculum_frac=0.0,
+        checkpoint_every=250,
+        eval_every=1000,
+        exact_targets=True,
+        val_prior=PRIOR_V2,
+        init_from="v2",
+    ),
     # For a GPU: ~1M parameters and 16x the data per step; too slow for the CPU target, shipped as `base`.
     "base": TrainConfig(
         preset="base",
@@ -288,17 +305,23 @@ def exact_target_loss(logits: torch.Tensor, borders: torch.Tensor, y_tgt, t_mean
 
 
 def warm_start(model: PFNTransformer, cfg: TrainConfig, device) -> None:
-    """Copy ``cfg.init_from``'s weights into ``model`` (same architecture but for the number of buckets); its
-    head is refined by ``cfg.refine_pieces`` so that the warm-started model predicts exactly what it did."""
+    """Copy ``cfg.init_from``'s weights into ``model`` so that the warm-started model predicts exactly what the
+    source did. The architectures may differ in two ways only: the number of buckets (the head is refined by
+    ``cfg.refine_pieces``) and the depth, when ``model`` has MORE blocks than the source: the source's blocks
+    are copied into the first ones and each new block starts as the identity (the output projections of its
+    attention and of its MLP are zero, so its residual branches add nothing until training moves them)."""
     from pfnopt.surrogate.pfn import DEFAULT_CHECKPOINT
 
     packaged = DEFAULT_CHECKPOINT.parent / cfg.init_from
     src = packaged if "/" not in cfg.init_from and packaged.is_dir() else Path(cfg.init_from)
     old, _ = load_checkpoint(src, device)
-    same = {k: v for k, v in old.cfg.to_dict().items() if k != "n_buckets"}
-    mine = {k: v for k, v in cfg.model.to_dict().items() if k != "n_buckets"}
-    if same != mine:
-        raise CheckpointError(f"init_from={str(src)!r}: its architecture {same} differs from the preset's {mine}")
+    same = {k: v for k, v in old.cfg.to_dict().items() if k not in ("n_buckets", "n_layer")}
+    mine = {k: v for k, v in cfg.model.to_dict().items() if k not in ("n_buckets", "n_layer")}
+    if same != mine or old.cfg.n_layer > cfg.model.n_layer:
+        raise CheckpointError(
+            f"init_from={str(src)!r}: its architecture {old.cfg.to_dict()} differs from the preset's "
+            f"{cfg.model.to_dict()} in more than the number of buckets and added blocks"
+        )
     b_old = old.borders.detach().cpu()
     mids = 0.5 * (b_old[1:] + b_old[:-1])
     inner, outer = cfg.refine_pieces
@@ -316,6 +339,10 @@ def warm_start(model: PFNTransformer, cfg: TrainConfig, device) -> None:
     state["head.out.weight"] = w[parent.to(w.device)]
     state["head.out.bias"] = bias[parent.to(bias.device)] + log_share.to(bias.device)
     state["head.borders"] = borders.to(device)
+    for i in range(old.cfg.n_layer, cfg.model.n_layer):  # the added blocks: their own init, then the identity
+        for name, value in model.blocks[i].state_dict().items():
+            zero = name.startswith(("attn.proj.", "mlp.proj."))
+            state[f"blocks.{i}.{name}"] = torch.zeros_like(value) if zero else value.clone()
     model.load_state_dict(state)
 
 

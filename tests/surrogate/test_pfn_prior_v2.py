@@ -214,7 +214,7 @@ def test_exact_target_training_runs_and_warm_start_with_a_refined_head_is_exact(
     assert train(replace(warm, steps=3), tmp_path / "warm")["step"] == 3
     with pytest.raises(CheckpointError, match="buckets"):
         warm_start(PFNTransformer(cfg.model), replace(warm, model=cfg.model), "cpu")
-    with pytest.raises(CheckpointError, match="architecture"):
+    with pytest.raises(CheckpointError, match="architecture"):  # emsize differs
         other = replace(new_model_cfg, emsize=16, n_head=2)
         warm_start(PFNTransformer(other), replace(warm, model=other), "cpu")
 
@@ -231,3 +231,40 @@ def test_small_v2_preset_warm_starts_from_the_packaged_v1_exactly():
         torch.testing.assert_close(
             bar.mean(model(x, y_ctx, d), model.borders), bar.mean(old(x, y_ctx, d), old.borders), atol=1e-5, rtol=1e-5
         )
+
+
+def test_warm_start_into_a_deeper_model_is_exact_and_the_new_blocks_train(tmp_path):
+    cfg = _tiny_cfg(exact_targets=True)
+    train(cfg, tmp_path / "src")
+    src, _ = load_checkpoint(tmp_path / "src" / "best")
+    deep_cfg = replace(cfg.model, n_layer=cfg.model.n_layer + 2)
+    warm = replace(cfg, model=deep_cfg, init_from=str(tmp_path / "src" / "best"))
+    model = PFNTransformer(deep_cfg)
+    warm_start(model, warm, "cpu")
+    x, y_ctx, _, d, _, _ = exact_batch(make_prior(PRIOR_V2), 4, 8, 5, 2, _gen(13), "cpu")
+    with torch.no_grad():
+        torch.testing.assert_close(model(x, y_ctx, d), src(x, y_ctx, d), atol=1e-5, rtol=1e-5)
+    added = model.blocks[cfg.model.n_layer]
+    assert added.attn.proj.weight.abs().max() == 0 and added.mlp.proj.weight.abs().max() == 0
+    assert added.attn.q.weight.abs().max() > 0  # only the output projections start at zero
+    # training moves the added blocks away from the identity
+    train(replace(warm, steps=3), tmp_path / "deep")
+    trained, _ = load_checkpoint(tmp_path / "deep" / "latest")
+    assert trained.blocks[cfg.model.n_layer].mlp.proj.weight.abs().max() > 0
+    # a shallower target, or any other change of shape, is refused
+    with pytest.raises(CheckpointError, match="added blocks"):
+        shallow = replace(cfg.model, n_layer=1)
+        warm_start(PFNTransformer(shallow), replace(warm, model=shallow), "cpu")
+
+
+def test_small_v2_deep_preset_warm_starts_from_the_packaged_v2_exactly():
+    from pfnopt.surrogate.pfn import DEFAULT_CHECKPOINT
+
+    cfg = preset("small-v2-deep")
+    model = PFNTransformer(cfg.model)
+    warm_start(model, cfg, "cpu")
+    old, _ = load_checkpoint(DEFAULT_CHECKPOINT.parent / "v2")
+    assert model.cfg.n_layer == old.cfg.n_layer + 2
+    x, y_ctx, _, d, _, _ = exact_batch(make_prior(PRIOR_V2), 3, 20, 7, 20, _gen(14), "cpu")
+    with torch.no_grad():
+        torch.testing.assert_close(model(x, y_ctx, d), old(x, y_ctx, d), atol=1e-4, rtol=1e-4)
