@@ -207,6 +207,20 @@ def report(out_dir: Path) -> None:
         s = shares[v]
         if s:
             lines.append(f"- `{v}`: median {np.median(s):+.2f} over {len(s)} problems (range {min(s):+.2f} .. {max(s):+.2f})")
+    # the variants of the shipped default change one thing against v2c (the suite's cells): say so directly
+    against = [v for v in present if v.startswith("v2c-") and v not in ("v2c-r8", "v2c-full")]
+    if against:
+        lines += ["", "Against v2c itself (the suite's pfn-cei cells: same checkpoint, rule 9), problems with all 5 seeds:", ""]
+    for v in against:
+        ratios = []
+        for p in problems:
+            vals, ref = rows[v].get(p, {}), _committed(p, "pfn-cei")
+            if len(vals) == 5 and ref:
+                ratios.append(float(np.median(list(vals.values()))) / float(np.median(list(ref.values()))))
+        if ratios:
+            lines.append(f"- `{v}`: lower median final gap than v2c on {sum(r < 1 for r in ratios)} of {len(ratios)} "
+                         f"problems; median ratio of the medians {np.median(ratios):.2f} (range {min(ratios):.2f} .. "
+                         f"{max(ratios):.2f}; below 1 = better)")
     (out_dir.parent / "ablation.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
