@@ -173,23 +173,6 @@ PRESETS: dict[str, TrainConfig] = {
         init_from="v1",
         refine_pieces=(2, 4),
     ),
-    # Phase 4 of the v2 campaign (capacity): small-v2 with six blocks instead of four, warm-started exactly from
-    # the packaged v2 (the two new blocks start as the identity, see warm_start); same prior, head and targets.
-    "small-v2-deep": TrainConfig(
-        preset="small-v2-deep",
-        model=PFNConfig(emsize=64, n_layer=6, n_head=2, mlp_ratio=2, n_buckets=592, decoder_hidden=128),
-        prior=PRIOR_V2,
-        steps=40_000,
-        tokens_per_batch=4096,
-        lr=3e-4,
-        warmup=300,
-        curriculum_frac=0.0,
-        checkpoint_every=250,
-        eval_every=1000,
-        exact_targets=True,
-        val_prior=PRIOR_V2,
-        init_from="v2",
-    ),
     # For a GPU: ~1M parameters and 16x the data per step; too slow for the CPU target, shipped as `base`.
     "base": TrainConfig(
         preset="base",
@@ -222,6 +205,19 @@ PRESETS: dict[str, TrainConfig] = {
         eval_every=250,
     ),
 }
+
+
+# Phase 4 of the v2 campaign (capacity): small-v2 with six blocks instead of four, warm-started exactly from the
+# packaged v2 (the two added blocks start as the identity, see warm_start); same prior, head and exact targets.
+PRESETS["small-v2-deep"] = replace(
+    PRESETS["small-v2"],
+    preset="small-v2-deep",
+    model=replace(PRESETS["small-v2"].model, n_layer=6),
+    steps=40_000,
+    lr=3e-4,
+    init_from="v2",
+    refine_pieces=(1, 1),
+)
 
 
 def preset(name: str, **overrides) -> TrainConfig:

@@ -219,14 +219,17 @@ def test_exact_target_training_runs_and_warm_start_with_a_refined_head_is_exact(
         warm_start(PFNTransformer(other), replace(warm, model=other), "cpu")
 
 
-def test_small_v2_preset_warm_starts_from_the_packaged_v1_exactly():
+@pytest.mark.parametrize("name, source, prior", [("small-v2", "v1", None), ("small-v2-deep", "v2", PRIOR_V2)])
+def test_campaign_presets_warm_start_from_their_packaged_source_exactly(name, source, prior):
+    """small-v2 refines v1's head (256 -> 592 buckets); small-v2-deep adds two identity blocks to v2's four."""
     from pfnopt.surrogate.pfn import DEFAULT_CHECKPOINT
 
-    cfg = preset("small-v2")
+    cfg = preset(name)
     model = PFNTransformer(cfg.model)
     warm_start(model, cfg, "cpu")
-    old, _ = load_checkpoint(DEFAULT_CHECKPOINT.parent / "v1")
-    x, y_ctx, _, d, _, _ = exact_batch(GPPrior(), 3, 20, 7, 20, _gen(12), "cpu")
+    old, _ = load_checkpoint(DEFAULT_CHECKPOINT.parent / source)
+    assert model.cfg.n_layer - old.cfg.n_layer == (2 if name == "small-v2-deep" else 0)
+    x, y_ctx, _, d, _, _ = exact_batch(GPPrior() if prior is None else make_prior(prior), 3, 20, 7, 20, _gen(12), "cpu")
     with torch.no_grad():
         torch.testing.assert_close(
             bar.mean(model(x, y_ctx, d), model.borders), bar.mean(old(x, y_ctx, d), old.borders), atol=1e-5, rtol=1e-5
@@ -255,16 +258,3 @@ def test_warm_start_into_a_deeper_model_is_exact_and_the_new_blocks_train(tmp_pa
     with pytest.raises(CheckpointError, match="added blocks"):
         shallow = replace(cfg.model, n_layer=1)
         warm_start(PFNTransformer(shallow), replace(warm, model=shallow), "cpu")
-
-
-def test_small_v2_deep_preset_warm_starts_from_the_packaged_v2_exactly():
-    from pfnopt.surrogate.pfn import DEFAULT_CHECKPOINT
-
-    cfg = preset("small-v2-deep")
-    model = PFNTransformer(cfg.model)
-    warm_start(model, cfg, "cpu")
-    old, _ = load_checkpoint(DEFAULT_CHECKPOINT.parent / "v2")
-    assert model.cfg.n_layer == old.cfg.n_layer + 2
-    x, y_ctx, _, d, _, _ = exact_batch(make_prior(PRIOR_V2), 3, 20, 7, 20, _gen(14), "cpu")
-    with torch.no_grad():
-        torch.testing.assert_close(model(x, y_ctx, d), old(x, y_ctx, d), atol=1e-4, rtol=1e-4)
