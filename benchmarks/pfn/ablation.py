@@ -35,6 +35,10 @@ Each variant runs ``pfn-cei`` (rule 5: local box, linear trend) on the cells of 
   observed minimum over its median).
   Their reference is the column ``v2c``: the engineering suite's committed pfn-cei cells (the same
   checkpoint and rule, every default).
+* ``v2d`` (capacity): the campaign's phase-4 model, six blocks instead of four, warm-started exactly from v2
+  (step 69,000) and trained to step 10,000 of its own run (validation NLL 0.8822 against v2's 0.8853;
+  ``--v2-deep`` at ``benchmarks/pfn/runs/small-v2-deep/snapshots/s10000``), every sampler default (rule 9);
+  reference ``v2c``. It costs 1.21x the default's time per suggestion (``benchmarks/samplers/checkpoint_cost.md``).
 * ``v2-deep``: v2 with a box that shrinks twice as fast and 12x further before it opens again
   (``TrustRegion(h_min=0.004, stall_per_dim=1)``, closer to TuRBO's schedule): precision near a constrained
   optimum needs a small box, where the bar head resolves the local variation.
@@ -70,14 +74,14 @@ from rule_variants import _committed, _lines  # noqa: E402  (the committed cells
 
 V1 = "pfnopt/surrogate/checkpoints/v1"  # the shipped default until v2 (cells recorded "checkpoint": null used it)
 VARIANTS = ("v1-opt", "v2", "v2-notrend", "v2-early", "v2-opt", "v2-global", "v2-wide", "v2-deep", "v2-refine", "v2-refine12",
-            "v2b", "v2b-r8", "v2c-r8", "v2c-full", "v2c-warpc", "v2c-warp")
+            "v2b", "v2b-r8", "v2c-r8", "v2c-full", "v2c-warpc", "v2c-warp", "v2d")
 PROBLEMS = (
     "cantilever_beam,car_side_impact,heat_exchanger,speed_reducer,pressure_vessel,welded_beam,"
     "tension_compression_spring,three_bar_truss"
 )
 
 
-def make_sampler(variant: str, seed: int, v2: str, v2_early: str):
+def make_sampler(variant: str, seed: int, v2: str, v2_early: str, v2_deep: str = ""):
     from pfnopt.acquisition.optimize import AcqOptions
     from pfnopt.samplers.pfn import PFNSampler
     from pfnopt.samplers.trust_region import TrustRegion, WholeCube
@@ -113,19 +117,22 @@ def make_sampler(variant: str, seed: int, v2: str, v2_early: str):
         return PFNSampler(checkpoint=v2, warp="constraints", **kw)
     if variant == "v2c-warp":
         return PFNSampler(checkpoint=v2, warp="all", **kw)
+    if variant == "v2d":
+        return PFNSampler(checkpoint=v2_deep, **kw)  # every default of the sampler (rule 9)
     if variant == "v2-deep":
         return PFNSampler(checkpoint=v2, region=TrustRegion(h_min=0.004, stall_per_dim=1.0), options=adam6, **kw)
     raise ValueError(f"unknown variant {variant!r}; allowed: {VARIANTS}")
 
 
-def run(variant: str, problems: list[str], seeds: list[int], out_dir: Path, v2: str, v2_early: str) -> None:
+def run(variant: str, problems: list[str], seeds: list[int], out_dir: Path, v2: str, v2_early: str,
+        v2_deep: str = "") -> None:
     import pfnopt
     from pfnopt import problems as registry
     from pfnopt.bench.cells import shared_design
     from pfnopt.surrogate.checkpoint import read_config
 
     logging.disable(logging.WARNING)
-    ck = {"v1-opt": V1, "v2-early": v2_early}.get(variant, v2)
+    ck = {"v1-opt": V1, "v2-early": v2_early, "v2d": v2_deep}.get(variant, v2)
     ck_step = None if ck is None else read_config(Path(ck)).get("step")
     out = out_dir / f"{variant}.jsonl"
     done = {(r["problem"], r["seed"]) for r in _lines(out)}
@@ -134,7 +141,7 @@ def run(variant: str, problems: list[str], seeds: list[int], out_dir: Path, v2: 
         for seed in seeds:
             if (name, seed) in done:
                 continue
-            sampler = make_sampler(variant, seed, v2, v2_early)
+            sampler = make_sampler(variant, seed, v2, v2_early, v2_deep)
             study = pfnopt.create_study(sampler=sampler)
             for params in shared_design(p, 20, seed):
                 study.enqueue_trial(params)
@@ -208,9 +215,10 @@ def report(out_dir: Path) -> None:
         if s:
             lines.append(f"- `{v}`: median {np.median(s):+.2f} over {len(s)} problems (range {min(s):+.2f} .. {max(s):+.2f})")
     # the variants of the shipped default change one thing against v2c (the suite's cells): say so directly
-    against = [v for v in present if v.startswith("v2c-") and v not in ("v2c-r8", "v2c-full")]
+    against = [v for v in present if (v.startswith("v2c-") and v not in ("v2c-r8", "v2c-full")) or v == "v2d"]
     if against:
-        lines += ["", "Against v2c itself (the suite's pfn-cei cells: same checkpoint, rule 9), problems with all 5 seeds:", ""]
+        lines += ["", "Against v2c itself (the suite's pfn-cei cells: the shipped default at step 56,000, rule 9; each of",
+                  "these variants changes one thing against it), problems with all 5 seeds:", ""]
     for v in against:
         ratios = []
         for p in problems:
@@ -232,6 +240,7 @@ def main() -> None:
     ap.add_argument("--seeds", default="0,1,2,3,4")
     ap.add_argument("--v2", default="pfnopt/surrogate/checkpoints/v2")
     ap.add_argument("--v2-early", default="benchmarks/pfn/runs/small-v2/snapshots/early")
+    ap.add_argument("--v2-deep", default="benchmarks/pfn/runs/small-v2-deep/snapshots/s10000")
     ap.add_argument("--out-dir", default=str(HERE / "ablation"))
     ap.add_argument("--report", action="store_true")
     args = ap.parse_args()
@@ -239,7 +248,7 @@ def main() -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     if args.variant:
         run(args.variant, args.problems.split(","), [int(s) for s in args.seeds.split(",")], out_dir, args.v2,
-            args.v2_early)
+            args.v2_early, args.v2_deep)
     report(out_dir)
 
 
