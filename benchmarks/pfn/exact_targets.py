@@ -25,7 +25,8 @@ import numpy as np
 import torch
 
 from pfnopt.surrogate.model import PFNConfig
-from pfnopt.surrogate.train import PRIOR_V2, preset, train
+from pfnopt.surrogate.presets import PRIOR_V2, preset
+from pfnopt.surrogate.train import train
 
 
 def config(steps: int, seed: int, exact: bool, eval_every: int):

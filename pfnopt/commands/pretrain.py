@@ -40,8 +40,9 @@ def pretrain(
     )
 
     from pfnopt.exceptions import PfnoptError
-    from pfnopt.surrogate.train import PRESETS, train
-    from pfnopt.surrogate.train import preset as make_preset
+    from pfnopt.surrogate.presets import PRESETS
+    from pfnopt.surrogate.presets import preset as make_preset
+    from pfnopt.surrogate.train import train
 
     if preset not in PRESETS:
         raise typer.BadParameter(

@@ -100,7 +100,8 @@ def test_curve_pruner_top_k_and_warmup(tmp_path):
 def test_tiny_curve_pfn_trained_for_real_drives_the_pruner(tmp_path):
     """The default test command's end-to-end run: train a tiny curve PFN, load it without pickle, prune."""
     from pfnopt.surrogate.model import PFNConfig
-    from pfnopt.surrogate.train import preset, train
+    from pfnopt.surrogate.presets import preset
+    from pfnopt.surrogate.train import train
 
     cfg = preset("curve", model=PFNConfig(d_max=2, n_max=32, emsize=16, n_layer=1, n_head=2, n_buckets=32,
                                           decoder_hidden=16),

@@ -13,9 +13,10 @@ from pfnopt.surrogate import bar
 from pfnopt.surrogate.checkpoint import load_checkpoint
 from pfnopt.surrogate.errors import CheckpointError
 from pfnopt.surrogate.model import PFNConfig, PFNTransformer
+from pfnopt.surrogate.presets import PRIOR_V2, preset
 from pfnopt.surrogate.priors import GPPrior, GPPriorConfig, MLPPrior, PosynomialPrior, PriorBag, StepPrior, make_prior
 from pfnopt.surrogate.priors.gp import kernel_matrix
-from pfnopt.surrogate.train import PRIOR_V2, exact_batch, exact_target_loss, preset, train, warm_start
+from pfnopt.surrogate.train import exact_batch, exact_target_loss, train, warm_start
 
 
 def _gen(seed: int = 0) -> torch.Generator:

@@ -12,8 +12,9 @@ from pfnopt.surrogate import bar, load_pfn
 from pfnopt.surrogate.checkpoint import load_checkpoint
 from pfnopt.surrogate.errors import CheckpointError
 from pfnopt.surrogate.model import PFNConfig
+from pfnopt.surrogate.presets import preset
 from pfnopt.surrogate.priors import GPPrior
-from pfnopt.surrogate.train import normalized_batch, preset, train
+from pfnopt.surrogate.train import normalized_batch, train
 
 GP_1D = {**GPPrior(p_clustered=0.0).to_dict()}
 

@@ -16,7 +16,7 @@ Per hyperparameter draw (one data set, or ``samples_per_draw`` data sets sharing
 in ``Batch.extras["hypers"]`` so that references (oracle GP, Bayes-optimal predictor) can use them.
 
 Prior v2 components (each off in ``GPPriorConfig``'s defaults, so a v1 record rebuilds the v1 prior exactly;
-the v2 values are in ``pfnopt.surrogate.train.PRIOR_V2``), each there for a measured weakness of v1:
+the v2 values are in ``pfnopt.surrogate.presets.PRIOR_V2``), each there for a measured weakness of v1:
 
 - ``p_deterministic``: a share of draws whose noise variance is log-uniform in
   ``10^det_log10_noise`` (default 1e-8..1e-4) times the outputscale. Engineering simulations are
