@@ -40,6 +40,8 @@ Each variant runs ``pfn-cei`` (rule 5: local box, linear trend) on the cells of 
   ``--v2-deep`` at ``benchmarks/pfn/runs/small-v2-deep/snapshots/s10000``), every sampler default (rule 9);
   reference ``v2c``. It costs 1.21x the default's time per suggestion (``benchmarks/samplers/checkpoint_cost.md``).
 * ``v2d15``: the same run at step 15,000 (validation NLL 0.8665; ``runs/small-v2-deep/snapshots/s15000``).
+* ``v2dF``: the same run's best-validation export at the end of its 40,000 steps (``runs/small-v2-deep/snapshots/final``,
+  a copy of ``checkpoints/v2-deep``; its step and validation NLL are in its ``config.json``).
 * ``v2-deep``: v2 with a box that shrinks twice as fast and 12x further before it opens again
   (``TrustRegion(h_min=0.004, stall_per_dim=1)``, closer to TuRBO's schedule): precision near a constrained
   optimum needs a small box, where the bar head resolves the local variation.
@@ -73,10 +75,15 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "samplers"))
 from rule_variants import _committed, _lines  # noqa: E402  (the committed cells and the JSONL records, one home)
 
-V1 = "pfnopt/surrogate/checkpoints/v1"
-V2_DEEP_15K = "benchmarks/pfn/runs/small-v2-deep/snapshots/s15000"  # the phase-4 model at step 15,000  # the shipped default until v2 (cells recorded "checkpoint": null used it)
+V1 = "pfnopt/surrogate/checkpoints/v1"  # the shipped default until v2 (cells recorded "checkpoint": null used it)
+# Frozen snapshots of the phase-4 run (six blocks), by variant: step 15,000 and the run's best-validation export
+# at its end (what would ship).
+V2_DEEP_SNAPSHOTS = {
+    "v2d15": "benchmarks/pfn/runs/small-v2-deep/snapshots/s15000",
+    "v2dF": "benchmarks/pfn/runs/small-v2-deep/snapshots/final",
+}
 VARIANTS = ("v1-opt", "v2", "v2-notrend", "v2-early", "v2-opt", "v2-global", "v2-wide", "v2-deep", "v2-refine", "v2-refine12",
-            "v2b", "v2b-r8", "v2c-r8", "v2c-full", "v2c-warpc", "v2c-warp", "v2d", "v2d15")
+            "v2b", "v2b-r8", "v2c-r8", "v2c-full", "v2c-warpc", "v2c-warp", "v2d", "v2d15", "v2dF")
 PROBLEMS = (
     "cantilever_beam,car_side_impact,heat_exchanger,speed_reducer,pressure_vessel,welded_beam,"
     "tension_compression_spring,three_bar_truss"
@@ -121,8 +128,8 @@ def make_sampler(variant: str, seed: int, v2: str, v2_early: str, v2_deep: str =
         return PFNSampler(checkpoint=v2, warp="all", **kw)
     if variant == "v2d":
         return PFNSampler(checkpoint=v2_deep, **kw)  # every default of the sampler (rule 9)
-    if variant == "v2d15":
-        return PFNSampler(checkpoint=V2_DEEP_15K, **kw)
+    if variant in V2_DEEP_SNAPSHOTS:
+        return PFNSampler(checkpoint=V2_DEEP_SNAPSHOTS[variant], **kw)
     if variant == "v2-deep":
         return PFNSampler(checkpoint=v2, region=TrustRegion(h_min=0.004, stall_per_dim=1.0), options=adam6, **kw)
     raise ValueError(f"unknown variant {variant!r}; allowed: {VARIANTS}")
@@ -136,7 +143,7 @@ def run(variant: str, problems: list[str], seeds: list[int], out_dir: Path, v2: 
     from pfnopt.surrogate.checkpoint import read_config
 
     logging.disable(logging.WARNING)
-    ck = {"v1-opt": V1, "v2-early": v2_early, "v2d": v2_deep, "v2d15": V2_DEEP_15K}.get(variant, v2)
+    ck = {"v1-opt": V1, "v2-early": v2_early, "v2d": v2_deep, **V2_DEEP_SNAPSHOTS}.get(variant, v2)
     ck_step = None if ck is None else read_config(Path(ck)).get("step")
     out = out_dir / f"{variant}.jsonl"
     done = {(r["problem"], r["seed"]) for r in _lines(out)}
