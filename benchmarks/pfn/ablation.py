@@ -37,6 +37,8 @@ Each variant runs ``pfn-cei`` (rule 5: local box, linear trend) on the cells of 
   a local box that grows until it holds ``3 d + 1`` trials instead of ``d + 1`` (``TrustRegion(min_points_per_dim=3)``).
   At d = 10 rule 9's box may hold 11-15 trials, fewer than the ``2 (d + 1)`` the linear trend needs before it is
   fitted (:mod:`pfnopt.surrogate.trend`), so in high dimensions the trend, the rule that helped most, is often off.
+* ``v2c-ctx3s``: what of ``v2c-ctx3`` is the context and what the search box: candidates in rule 9's box (``d + 1``
+  trials), the context read from the box that holds ``3 d + 1``.
   Their reference is the column ``v2c``: the engineering suite's committed pfn-cei cells (the same
   checkpoint and rule, every default).
 * ``v2d`` (capacity): the campaign's phase-4 model, six blocks instead of four, warm-started exactly from v2
@@ -87,7 +89,7 @@ V2_DEEP_SNAPSHOTS = {
     "v2dF": "benchmarks/pfn/runs/small-v2-deep/snapshots/final",
 }
 VARIANTS = ("v1-opt", "v2", "v2-notrend", "v2-early", "v2-opt", "v2-global", "v2-wide", "v2-deep", "v2-refine", "v2-refine12",
-            "v2b", "v2b-r8", "v2c-r8", "v2c-full", "v2c-warpc", "v2c-warp", "v2c-ctx3", "v2d", "v2d15", "v2dF")
+            "v2b", "v2b-r8", "v2c-r8", "v2c-full", "v2c-warpc", "v2c-warp", "v2c-ctx3", "v2c-ctx3s", "v2d", "v2d15", "v2dF")
 PROBLEMS = (
     "cantilever_beam,car_side_impact,heat_exchanger,speed_reducer,pressure_vessel,welded_beam,"
     "tension_compression_spring,three_bar_truss"
@@ -132,6 +134,20 @@ def make_sampler(variant: str, seed: int, v2: str, v2_early: str, v2_deep: str =
         return PFNSampler(checkpoint=v2, warp="all", **kw)
     if variant == "v2c-ctx3":
         return PFNSampler(checkpoint=v2, region=TrustRegion(min_points_per_dim=3), **kw)
+    if variant == "v2c-ctx3s":
+        from pfnopt.samplers.trust_region import Region
+
+        class WiderContext:
+            """Candidates in rule 9's box (d + 1 trials); the context read from the box that holds 3d + 1 (which
+            contains it: same centre and half-width, grown further)."""
+
+            search, context = TrustRegion(), TrustRegion(min_points_per_dim=3)
+
+            def choose(self, obs, space, centre, n_startup):
+                small = self.search.choose(obs, space, centre, n_startup)
+                return Region(small.search, self.context.choose(obs, space, centre, n_startup).frame, small.half_width)
+
+        return PFNSampler(checkpoint=v2, region=WiderContext(), **kw)
     if variant == "v2d":
         return PFNSampler(checkpoint=v2_deep, **kw)  # every default of the sampler (rule 9)
     if variant in V2_DEEP_SNAPSHOTS:
