@@ -263,6 +263,19 @@ def report(out_dir: Path) -> None:
             lines.append(f"- `{v}`: lower median final gap than v2c on {sum(r < 1 for r in ratios)} of {len(ratios)} "
                          f"problems; median ratio of the medians {np.median(ratios):.2f} (range {min(ratios):.2f} .. "
                          f"{max(ratios):.2f}; below 1 = better)")
+    if against:
+        lines += ["", "The issue's suite targets on the same problems (median final gap against optuna-gp's committed cells;",
+                  "the variant, then v2c on the same problems):", ""]
+    for v in against:
+        done = [p for p in problems if len(rows[v].get(p, {})) == 5 and _committed(p, "pfn-cei")]
+        if not done:
+            continue
+        og = {p: float(np.median(list(_committed(p, "optuna-gp").values()))) for p in done}
+        mv = {p: float(np.median(list(rows[v][p].values()))) for p in done}
+        ref = {p: float(np.median(list(_committed(p, "pfn-cei").values()))) for p in done}
+        lines.append(f"- `{v}` on {len(done)} problems: no worse than optuna-gp on {sum(mv[p] <= og[p] for p in done)} "
+                     f"(v2c {sum(ref[p] <= og[p] for p in done)}), within 10x of it on "
+                     f"{sum(mv[p] <= 10 * og[p] for p in done)} (v2c {sum(ref[p] <= 10 * og[p] for p in done)})")
     (out_dir.parent / "ablation.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
