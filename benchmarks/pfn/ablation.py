@@ -44,7 +44,7 @@ Each variant runs ``pfn-cei`` (rule 5: local box, linear trend) on the cells of 
   checkpoint and rule, every default).
 * ``v2d`` (capacity): the campaign's phase-4 model, six blocks instead of four, warm-started exactly from v2
   (step 69,000) and trained to step 10,000 of its own run (validation NLL 0.8822 against v2's 0.8853;
-  ``--v2-deep`` at ``benchmarks/pfn/runs/small-v2-deep/snapshots/s10000``), every sampler default (rule 9);
+  ``benchmarks/pfn/runs/small-v2-deep/snapshots/s10000``), every sampler default (rule 9);
   reference ``v2c``. It costs 1.21x the default's time per suggestion (``benchmarks/samplers/checkpoint_cost.md``).
 * ``v2d15``: the same run at step 15,000 (validation NLL 0.8665; ``runs/small-v2-deep/snapshots/s15000``).
 * ``v2dF``: the same run's best-validation export at the end of its 40,000 steps (``runs/small-v2-deep/snapshots/final``,
@@ -83,9 +83,10 @@ sys.path.insert(0, str(HERE.parent / "samplers"))
 from rule_variants import _committed, _lines  # noqa: E402  (the committed cells and the JSONL records, one home)
 
 V1 = "pfnopt/surrogate/checkpoints/v1"  # the shipped default until v2 (cells recorded "checkpoint": null used it)
-# Frozen snapshots of the phase-4 run (six blocks), by variant: step 15,000 and the run's best-validation export
-# at its end (what would ship).
+# Frozen snapshots of the phase-4 run (six blocks), by variant: steps 10,000 and 15,000 and the run's
+# best-validation export at its end (what would ship).
 V2_DEEP_SNAPSHOTS = {
+    "v2d": "benchmarks/pfn/runs/small-v2-deep/snapshots/s10000",
     "v2d15": "benchmarks/pfn/runs/small-v2-deep/snapshots/s15000",
     "v2dF": "benchmarks/pfn/runs/small-v2-deep/snapshots/final",
 }
@@ -97,7 +98,7 @@ PROBLEMS = (
 )
 
 
-def make_sampler(variant: str, seed: int, v2: str, v2_early: str, v2_deep: str = ""):
+def make_sampler(variant: str, seed: int, v2: str, v2_early: str):
     from pfnopt.acquisition.optimize import AcqOptions
     from pfnopt.samplers.pfn import PFNSampler
     from pfnopt.samplers.trust_region import TrustRegion, WholeCube
@@ -149,24 +150,21 @@ def make_sampler(variant: str, seed: int, v2: str, v2_early: str, v2_deep: str =
                 return Region(small.search, self.context.choose(obs, space, centre, n_startup).frame, small.half_width)
 
         return PFNSampler(checkpoint=v2, region=WiderContext(), **kw)
-    if variant == "v2d":
-        return PFNSampler(checkpoint=v2_deep, **kw)  # every default of the sampler (rule 9)
     if variant in V2_DEEP_SNAPSHOTS:
-        return PFNSampler(checkpoint=V2_DEEP_SNAPSHOTS[variant], **kw)
+        return PFNSampler(checkpoint=V2_DEEP_SNAPSHOTS[variant], **kw)  # every default of the sampler (rule 9)
     if variant == "v2-deep":
         return PFNSampler(checkpoint=v2, region=TrustRegion(h_min=0.004, stall_per_dim=1.0), options=adam6, **kw)
     raise ValueError(f"unknown variant {variant!r}; allowed: {VARIANTS}")
 
 
-def run(variant: str, problems: list[str], seeds: list[int], out_dir: Path, v2: str, v2_early: str,
-        v2_deep: str = "") -> None:
+def run(variant: str, problems: list[str], seeds: list[int], out_dir: Path, v2: str, v2_early: str) -> None:
     import pfnopt
     from pfnopt import problems as registry
     from pfnopt.bench.cells import shared_design
     from pfnopt.surrogate.checkpoint import read_config
 
     logging.disable(logging.WARNING)
-    ck = {"v1-opt": V1, "v2-early": v2_early, "v2d": v2_deep, **V2_DEEP_SNAPSHOTS}.get(variant, v2)
+    ck = {"v1-opt": V1, "v2-early": v2_early, **V2_DEEP_SNAPSHOTS}.get(variant, v2)
     ck_step = None if ck is None else read_config(Path(ck)).get("step")
     out = out_dir / f"{variant}.jsonl"
     done = {(r["problem"], r["seed"]) for r in _lines(out)}
@@ -175,7 +173,7 @@ def run(variant: str, problems: list[str], seeds: list[int], out_dir: Path, v2: 
         for seed in seeds:
             if (name, seed) in done:
                 continue
-            sampler = make_sampler(variant, seed, v2, v2_early, v2_deep)
+            sampler = make_sampler(variant, seed, v2, v2_early)
             study = pfnopt.create_study(sampler=sampler)
             for params in shared_design(p, 20, seed):
                 study.enqueue_trial(params)
@@ -224,10 +222,12 @@ def report(out_dir: Path) -> None:
         "|---|---|" + "---|" * (len(present) + 2),
     ]
     shares: dict[str, list[float]] = {v: [] for v in present}
+    med_og: dict[str, float] = {}  # problem -> median final gap of optuna-gp's / v2c's committed cells
+    med_v2c: dict[str, float] = {}
     for p in problems:
         v1, og = _v1_cells(out_dir, p), _committed(p, "optuna-gp")
         med_v1 = float(np.median(list(v1.values())))
-        med_og = float(np.median(list(og.values())))
+        med_og[p] = float(np.median(list(og.values())))
         cols = []
         for v in present:
             vals = rows[v].get(p, {})
@@ -236,11 +236,13 @@ def report(out_dir: Path) -> None:
                 continue
             mv = float(np.median(list(vals.values())))
             cols.append((f"**{mv:.4g}**" if mv < med_v1 else f"{mv:.4g}") + ("" if len(vals) == 5 else f" ({len(vals)})"))
-            if 2.0 * med_og < med_v1 and len(vals) == 5:
-                shares[v].append((_log(med_v1) - _log(mv)) / (_log(med_v1) - _log(med_og)))
+            if 2.0 * med_og[p] < med_v1 and len(vals) == 5:
+                shares[v].append((_log(med_v1) - _log(mv)) / (_log(med_v1) - _log(med_og[p])))
         v2c = _committed(p, "pfn-cei")
-        cols.append(f"{float(np.median(list(v2c.values()))):.4g}" if v2c else "-")
-        lines.append(f"| {p} | {med_v1:.4g} | " + " | ".join(cols) + f" | {med_og:.4g} |")
+        if v2c:
+            med_v2c[p] = float(np.median(list(v2c.values())))
+        cols.append(f"{med_v2c[p]:.4g}" if v2c else "-")
+        lines.append(f"| {p} | {med_v1:.4g} | " + " | ".join(cols) + f" | {med_og[p]:.4g} |")
     lines += ["", "Share of the (log) gap between v1 and optuna-gp that each change closes, median over the problems",
               "where optuna-gp's median is at least 2x better than v1's and the variant has all 5 seeds (1 = all of it,",
               "0 = none, negative = worse):", ""]
@@ -248,34 +250,28 @@ def report(out_dir: Path) -> None:
         s = shares[v]
         if s:
             lines.append(f"- `{v}`: median {np.median(s):+.2f} over {len(s)} problems (range {min(s):+.2f} .. {max(s):+.2f})")
-    # the variants of the shipped default change one thing against v2c (the suite's cells): say so directly
+    # the variants of the shipped default change one thing against v2c (the suite's cells): say so directly, and
+    # count the issue's suite targets for each beside v2c's, on the problems where the variant has all 5 seeds
     against = [v for v in present if (v.startswith("v2c-") and v not in ("v2c-r8", "v2c-full")) or v.startswith("v2d")]
-    if against:
-        lines += ["", "Against v2c itself (the suite's pfn-cei cells: the shipped default at step 56,000, rule 9; each of",
-                  "these variants changes one thing against it), problems with all 5 seeds:", ""]
+    versus, targets = [], []
     for v in against:
-        ratios = []
-        for p in problems:
-            vals, ref = rows[v].get(p, {}), _committed(p, "pfn-cei")
-            if len(vals) == 5 and ref:
-                ratios.append(float(np.median(list(vals.values()))) / float(np.median(list(ref.values()))))
-        if ratios:
-            lines.append(f"- `{v}`: lower median final gap than v2c on {sum(r < 1 for r in ratios)} of {len(ratios)} "
-                         f"problems; median ratio of the medians {np.median(ratios):.2f} (range {min(ratios):.2f} .. "
-                         f"{max(ratios):.2f}; below 1 = better)")
-    if against:
-        lines += ["", "The issue's suite targets on the same problems (median final gap against optuna-gp's committed cells;",
-                  "the variant, then v2c on the same problems):", ""]
-    for v in against:
-        done = [p for p in problems if len(rows[v].get(p, {})) == 5 and _committed(p, "pfn-cei")]
+        done = [p for p in problems if len(rows[v].get(p, {})) == 5 and p in med_v2c]
         if not done:
             continue
-        og = {p: float(np.median(list(_committed(p, "optuna-gp").values()))) for p in done}
         mv = {p: float(np.median(list(rows[v][p].values()))) for p in done}
-        ref = {p: float(np.median(list(_committed(p, "pfn-cei").values()))) for p in done}
-        lines.append(f"- `{v}` on {len(done)} problems: no worse than optuna-gp on {sum(mv[p] <= og[p] for p in done)} "
-                     f"(v2c {sum(ref[p] <= og[p] for p in done)}), within 10x of it on "
-                     f"{sum(mv[p] <= 10 * og[p] for p in done)} (v2c {sum(ref[p] <= 10 * og[p] for p in done)})")
+        ratios = [mv[p] / med_v2c[p] for p in done]
+        versus.append(f"- `{v}`: lower median final gap than v2c on {sum(r < 1 for r in ratios)} of {len(ratios)} "
+                      f"problems; median ratio of the medians {np.median(ratios):.2f} (range {min(ratios):.2f} .. "
+                      f"{max(ratios):.2f}; below 1 = better)")
+        targets.append(f"- `{v}` on {len(done)} problems: no worse than optuna-gp on "
+                       f"{sum(mv[p] <= med_og[p] for p in done)} (v2c {sum(med_v2c[p] <= med_og[p] for p in done)}), "
+                       f"within 10x of it on {sum(mv[p] <= 10 * med_og[p] for p in done)} "
+                       f"(v2c {sum(med_v2c[p] <= 10 * med_og[p] for p in done)})")
+    if versus:
+        lines += ["", "Against v2c itself (the suite's pfn-cei cells: the shipped default at step 56,000, rule 9; each of",
+                  "these variants changes one thing against it), problems with all 5 seeds:", "", *versus,
+                  "", "The issue's suite targets on the same problems (median final gap against optuna-gp's committed cells;",
+                  "the variant, then v2c on the same problems):", "", *targets]
     (out_dir.parent / "ablation.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
@@ -287,7 +283,6 @@ def main() -> None:
     ap.add_argument("--seeds", default="0,1,2,3,4")
     ap.add_argument("--v2", default="pfnopt/surrogate/checkpoints/v2")
     ap.add_argument("--v2-early", default="benchmarks/pfn/runs/small-v2/snapshots/early")
-    ap.add_argument("--v2-deep", default="benchmarks/pfn/runs/small-v2-deep/snapshots/s10000")
     ap.add_argument("--out-dir", default=str(HERE / "ablation"))
     ap.add_argument("--report", action="store_true")
     args = ap.parse_args()
@@ -295,7 +290,7 @@ def main() -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     if args.variant:
         run(args.variant, args.problems.split(","), [int(s) for s in args.seeds.split(",")], out_dir, args.v2,
-            args.v2_early, args.v2_deep)
+            args.v2_early)
     report(out_dir)
 
 

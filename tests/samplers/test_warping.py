@@ -7,7 +7,7 @@ import pytest
 
 import pfnopt
 from pfnopt.acquisition import AcqOptions
-from pfnopt.exceptions import ParameterError
+from pfnopt.exceptions import NotSupportedError, ParameterError
 from pfnopt.samplers.pfn import PFNSampler
 from pfnopt.samplers.warping import OutputWarp
 
@@ -75,3 +75,18 @@ def test_sampler_refuses_an_unknown_warp_and_runs_with_each_known_one():
         # the diagnostics stay in the original units' meaning: a probability of feasibility
         p = study.trials[-1].system_attrs["sampler:prob_feasible"]
         assert 0.0 <= p <= 1.0
+
+
+def test_ehvi_refuses_a_warp_it_would_not_read_and_parego_takes_it():
+    def two(trial):
+        x, y = trial.suggest_float("x", 0.0, 1.0), trial.suggest_float("y", 0.0, 1.0)
+        return 1e3 * x**4 + y, (1.0 - x) ** 2 + 1e3 * y**4
+
+    refused = pfnopt.create_study(directions=["minimize", "minimize"], sampler=PFNSampler(warp="all"))
+    with pytest.raises(NotSupportedError, match="warp='all'.*mo_acquisition='ehvi'.*use warp='none' or mo_acquisition='parego'"):
+        refused.optimize(two, n_trials=1)
+    assert len(refused.trials) == 1 and refused.trials[0].state.name == "FAIL"  # the refusal is recorded, nothing else
+    s = PFNSampler(seed=0, n_startup=4, warp="all", mo_acquisition="parego", options=AcqOptions(n_sobol=64, n_local=64))
+    study = pfnopt.create_study(directions=["minimize", "minimize"], sampler=s)
+    study.optimize(two, n_trials=6)
+    assert "sampler:parego_weights" in study.trials[-1].system_attrs
