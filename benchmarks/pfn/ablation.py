@@ -49,6 +49,11 @@ Each variant runs ``pfn-cei`` (rule 5: local box, linear trend) on the cells of 
 * ``v2d15``: the same run at step 15,000 (validation NLL 0.8665; ``runs/small-v2-deep/snapshots/s15000``).
 * ``v2dF``: the same run's best-validation export at the end of its 40,000 steps (``runs/small-v2-deep/snapshots/final``,
   a copy of ``checkpoints/v2-deep``; its step and validation NLL are in its ``config.json``).
+* ``v2d75``: the same run resumed with longer cosines (to 60,000, then 80,000 steps), its best-validation export
+  at step 75,000 (validation NLL 0.8103; ``runs/small-v2-deep/snapshots/s75000``).
+* ``v2nn`` (nearest-context features, phase 5): ``v2d75`` told each target's 4 nearest context values and
+  distances and trained with targets placed next to context points (preset ``small-v2-nn``), its best-validation
+  export (``runs/small-v2-nn/snapshots/final``; step and validation NLL in its ``config.json``).
 * ``v2-deep``: v2 with a box that shrinks twice as fast and 12x further before it opens again
   (``TrustRegion(h_min=0.004, stall_per_dim=1)``, closer to TuRBO's schedule): precision near a constrained
   optimum needs a small box, where the bar head resolves the local variation.
@@ -83,15 +88,18 @@ sys.path.insert(0, str(HERE.parent / "samplers"))
 from rule_variants import _committed, _lines  # noqa: E402  (the committed cells and the JSONL records, one home)
 
 V1 = "pfnopt/surrogate/checkpoints/v1"  # the shipped default until v2 (cells recorded "checkpoint": null used it)
-# Frozen snapshots of the phase-4 run (six blocks), by variant: steps 10,000 and 15,000 and the run's
-# best-validation export at its end (what would ship).
-V2_DEEP_SNAPSHOTS = {
+# Frozen snapshots by variant: the phase-4 run (six blocks) at steps 10,000 and 15,000, its best-validation
+# exports at the end of 40,000 and of 80,000 steps, and phase 5's best-validation export (what would ship).
+FROZEN_SNAPSHOTS = {
     "v2d": "benchmarks/pfn/runs/small-v2-deep/snapshots/s10000",
     "v2d15": "benchmarks/pfn/runs/small-v2-deep/snapshots/s15000",
     "v2dF": "benchmarks/pfn/runs/small-v2-deep/snapshots/final",
+    "v2d75": "benchmarks/pfn/runs/small-v2-deep/snapshots/s75000",
+    "v2nn": "benchmarks/pfn/runs/small-v2-nn/snapshots/final",
 }
 VARIANTS = ("v1-opt", "v2", "v2-notrend", "v2-early", "v2-opt", "v2-global", "v2-wide", "v2-deep", "v2-refine", "v2-refine12",
-            "v2b", "v2b-r8", "v2c-r8", "v2c-full", "v2c-warpc", "v2c-warp", "v2c-ctx3", "v2c-ctx3s", "v2d", "v2d15", "v2dF")
+            "v2b", "v2b-r8", "v2c-r8", "v2c-full", "v2c-warpc", "v2c-warp", "v2c-ctx3", "v2c-ctx3s", "v2d", "v2d15", "v2dF", "v2d75",
+            "v2nn")
 PROBLEMS = (
     "cantilever_beam,car_side_impact,heat_exchanger,speed_reducer,pressure_vessel,welded_beam,"
     "tension_compression_spring,three_bar_truss"
@@ -150,8 +158,8 @@ def make_sampler(variant: str, seed: int, v2: str, v2_early: str):
                 return Region(small.search, self.context.choose(obs, space, centre, n_startup).frame, small.half_width)
 
         return PFNSampler(checkpoint=v2, region=WiderContext(), **kw)
-    if variant in V2_DEEP_SNAPSHOTS:
-        return PFNSampler(checkpoint=V2_DEEP_SNAPSHOTS[variant], **kw)  # every default of the sampler (rule 9)
+    if variant in FROZEN_SNAPSHOTS:
+        return PFNSampler(checkpoint=FROZEN_SNAPSHOTS[variant], **kw)  # every default of the sampler (rule 9)
     if variant == "v2-deep":
         return PFNSampler(checkpoint=v2, region=TrustRegion(h_min=0.004, stall_per_dim=1.0), options=adam6, **kw)
     raise ValueError(f"unknown variant {variant!r}; allowed: {VARIANTS}")
@@ -164,7 +172,7 @@ def run(variant: str, problems: list[str], seeds: list[int], out_dir: Path, v2: 
     from pfnopt.surrogate.checkpoint import read_config
 
     logging.disable(logging.WARNING)
-    ck = {"v1-opt": V1, "v2-early": v2_early, **V2_DEEP_SNAPSHOTS}.get(variant, v2)
+    ck = {"v1-opt": V1, "v2-early": v2_early, **FROZEN_SNAPSHOTS}.get(variant, v2)
     ck_step = None if ck is None else read_config(Path(ck)).get("step")
     out = out_dir / f"{variant}.jsonl"
     done = {(r["problem"], r["seed"]) for r in _lines(out)}

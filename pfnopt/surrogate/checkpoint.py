@@ -86,6 +86,7 @@ CONFIG_RANGES = {
     "n_buckets": (2, 65_536),
     "decoder_hidden": (1, 65_536),
     "y_features": (1, 4),
+    "nn_features": (0, 64),
 }
 
 

@@ -185,3 +185,23 @@ def preset(name: str, **overrides) -> TrainConfig:
     if name not in PRESETS:
         raise ValueError(f"preset={name!r} is not known; allowed: {sorted(PRESETS)}")
     return replace(PRESETS[name], **overrides)
+
+
+def _near_context(prior: dict, p: float) -> dict:
+    """``prior`` (a bag's JSON record) with every component's ``p_near_context`` set to ``p``."""
+    return prior | {"components": [c | {"p_near_context": p} for c in prior["components"]]}
+
+
+# Phase 5 of the v2 campaign (nearest-context features): the six-block model told each target's 4 nearest
+# context values and distances (PFNConfig.nn_features, model.NeighbourEncoder), and trained with half of the
+# data sets' targets half next to context points (priors.base.place_near_context; needs the context/target
+# split, i.e. exact_targets). Warm-started exactly from the deep run's best export (step 75,000, validation NLL 0.8103); validated on
+# the unchanged v2 prior (uniform targets), so its validation NLL reads like the earlier runs'.
+PRESETS["small-v2-nn"] = replace(
+    PRESETS["small-v2-deep"],
+    preset="small-v2-nn",
+    model=replace(PRESETS["small-v2-deep"].model, nn_features=4),
+    prior=_near_context(PRIOR_V2, 0.5),
+    steps=20_000,  # ~75 min on one core: evaluated in the session that trains it
+    init_from="benchmarks/pfn/runs/small-v2-deep/snapshots/s75000",
+)

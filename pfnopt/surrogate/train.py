@@ -128,21 +128,24 @@ def exact_target_loss(logits: torch.Tensor, borders: torch.Tensor, y_tgt, t_mean
 
 def warm_start(model: PFNTransformer, cfg: TrainConfig, device) -> None:
     """Copy ``cfg.init_from``'s weights into ``model`` so that the warm-started model predicts exactly what the
-    source did. The architectures may differ in two ways only: the number of buckets (the head is refined by
-    ``cfg.refine_pieces``) and the depth, when ``model`` has MORE blocks than the source: the source's blocks
+    source did. The architectures may differ in three ways only: the number of buckets (the head is refined by
+    ``cfg.refine_pieces``); the depth, when ``model`` has MORE blocks than the source: the source's blocks
     are copied into the first ones and each new block starts as the identity (the output projections of its
-    attention and of its MLP are zero, so its residual branches add nothing until training moves them)."""
+    attention and of its MLP are zero, so its residual branches add nothing until training moves them); and
+    neighbour features added to a source without them (their encoder's last layer starts at zero)."""
     from pfnopt.surrogate.pfn import DEFAULT_CHECKPOINT
 
     packaged = DEFAULT_CHECKPOINT.parent / cfg.init_from
     src = packaged if "/" not in cfg.init_from and packaged.is_dir() else Path(cfg.init_from)
     old, _ = load_checkpoint(src, device)
-    same = {k: v for k, v in old.cfg.to_dict().items() if k not in ("n_buckets", "n_layer")}
-    mine = {k: v for k, v in cfg.model.to_dict().items() if k not in ("n_buckets", "n_layer")}
-    if same != mine or old.cfg.n_layer > cfg.model.n_layer:
+    free = ("n_buckets", "n_layer", "nn_features")
+    same = {k: v for k, v in old.cfg.to_dict().items() if k not in free}
+    mine = {k: v for k, v in cfg.model.to_dict().items() if k not in free}
+    grows = old.cfg.nn_features in (0, cfg.model.nn_features)
+    if same != mine or old.cfg.n_layer > cfg.model.n_layer or not grows:
         raise CheckpointError(
             f"init_from={str(src)!r}: its architecture {old.cfg.to_dict()} differs from the preset's "
-            f"{cfg.model.to_dict()} in more than the number of buckets and added blocks"
+            f"{cfg.model.to_dict()} in more than the number of buckets, added blocks and added neighbour features"
         )
     b_old = old.borders.detach().cpu()
     mids = 0.5 * (b_old[1:] + b_old[:-1])
@@ -165,6 +168,9 @@ def warm_start(model: PFNTransformer, cfg: TrainConfig, device) -> None:
         for name, value in model.blocks[i].state_dict().items():
             zero = name.startswith(("attn.proj.", "mlp.proj."))
             state[f"blocks.{i}.{name}"] = torch.zeros_like(value) if zero else value.clone()
+    for name, value in model.state_dict().items():  # an added neighbour encoder: its own init (last layer zero)
+        if name.startswith("neighbours.") and name not in state:
+            state[name] = value.clone()
     model.load_state_dict(state)
 
 

@@ -135,6 +135,32 @@ def design(
     return x * input_mask(d, d_max)[:, None, :], in_cluster
 
 
+def place_near_context(
+    x: Tensor, d: Tensor, n_ctx: int | None, p_data_set: float, generator: torch.Generator
+) -> Tensor:
+    """Move some targets next to context points: ``x`` ``b x N x D`` (context first) -> the same shape.
+
+    In a share ``p_data_set`` of the data sets each target (index ``>= n_ctx``), with probability 1/2, becomes a
+    random context point plus Gaussian noise of standard deviation ``10^U(-4, -1)`` per coordinate (reflected
+    into the cube, zero beyond ``d``). Why: a BO acquisition asks mostly about points near the incumbent and its
+    neighbours, where a deterministic function's predictive spread must go to ~0; uniform targets in ``d``
+    dimensions are rarely within 0.1 of a context point, so without this the model is seldom taught that
+    regime. The Bayes predictive is pointwise in ``x``, so where the targets sit reweights the loss but does
+    not change its minimiser. No-op without a context/target split (``n_ctx`` None, 0 or ``N``).
+    """
+    b, n_points, d_max = x.shape
+    if not p_data_set or n_ctx is None or not 0 < n_ctx < n_points:
+        return x
+    q, dev = n_points - n_ctx, x.device
+    src = torch.randint(0, n_ctx, (b, q), generator=generator, device=dev)
+    base = torch.gather(x[:, :n_ctx], 1, src[..., None].expand(b, q, d_max))
+    sigma = 10.0 ** (-4.0 + 3.0 * uniform((b, q, 1), generator, dev))
+    near = reflect(base + sigma * torch.randn((b, q, d_max), generator=generator, device=dev))
+    move = (uniform((b, 1, 1), generator, dev) < p_data_set) & (uniform((b, q, 1), generator, dev) < 0.5)
+    tgt = torch.where(move, near, x[:, n_ctx:]) * input_mask(d, d_max)[:, None, :]
+    return torch.cat([x[:, :n_ctx], tgt], dim=1)
+
+
 def bo_like_flip(y: Tensor, in_cluster: Tensor) -> Tensor:
     """Which data sets ``make_bo_like`` negates: ``b`` (bool) for ``y`` ``b x n``, ``in_cluster`` ``b x n``."""
     has = in_cluster.any(-1)

@@ -36,6 +36,7 @@ from pfnopt.surrogate.priors.base import (
     draw_d,
     make_bo_like,
     nan_targets,
+    place_near_context,
     relevance_mask,
     uniform,
 )
@@ -55,11 +56,13 @@ class PosynomialPrior(Prior):
         p_log: float = 0.3,
         p_negate: float = 0.2,
         p_deterministic: float = 0.7,
+        p_near_context: float = 0.0,
     ):
         if max_terms < 1:
             raise ValueError(f"PosynomialPrior max_terms={max_terms} must be >= 1")
         self.p_clustered, self.p_irrelevant, self.max_terms = p_clustered, p_irrelevant, max_terms
         self.p_ratio, self.p_log, self.p_negate, self.p_deterministic = p_ratio, p_log, p_negate, p_deterministic
+        self.p_near_context = p_near_context
 
     def to_dict(self) -> dict:
         return {
@@ -71,7 +74,7 @@ class PosynomialPrior(Prior):
             "p_log": self.p_log,
             "p_negate": self.p_negate,
             "p_deterministic": self.p_deterministic,
-        }
+        } | ({"p_near_context": self.p_near_context} if self.p_near_context else {})
 
     def _posynomial(self, x: Tensor, rel: Tensor, gen: torch.Generator) -> Tensor:
         """``sum_t c_t prod_j z_j^a_tj`` at ``x`` ``b x N x D`` for relevant columns ``rel`` ``b x D``: ``b x N``."""
@@ -101,6 +104,7 @@ class PosynomialPrior(Prior):
         b, gen = batch_size, generator
         dd = draw_d(b, d_max, d, gen, device)
         x, in_cluster = design(b, n_points, dd, d_max, self.p_clustered, gen, device)
+        x = place_near_context(x, dd, n_ctx, self.p_near_context, gen)
         rel = relevance_mask(dd, d_max, self.p_irrelevant, gen)
         xd = x.double()
         f = self._posynomial(xd, rel, gen)

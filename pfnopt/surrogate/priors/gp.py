@@ -50,6 +50,7 @@ from pfnopt.surrogate.priors.base import (
     bo_like_flip,
     design,
     draw_d,
+    place_near_context,
     quantize_inputs,
     relevance_mask,
     uniform,
@@ -106,6 +107,7 @@ class GPPriorConfig:
     p_quadratic_mean: float = 0.0
     mean_log10_amplitude: tuple[float, float] = (-0.5, 1.5)  # mean amplitude / GP std, log10-uniform
     p_quantized: float = 0.0
+    p_near_context: float = 0.0  # share of data sets with targets next to context points (base.place_near_context)
     p_quantized_column: float = 0.3
 
 
@@ -146,6 +148,8 @@ class GPPrior(Prior):
         for k, v in d.items():
             if isinstance(v, tuple):
                 d[k] = list(v)
+        if not d["p_near_context"]:  # records written before the option existed stay equal (--resume)
+            del d["p_near_context"]
         return {"name": self.name, **d}
 
     def sample_hypers(self, b: int, d: Tensor, d_max: int, generator: torch.Generator, device) -> dict:
@@ -221,6 +225,7 @@ class GPPrior(Prior):
         dd = draw_d(n_draws, d_max, d, generator, device)
         hypers = self.sample_hypers(n_draws, dd, d_max, generator, device)
         x, in_cluster = design(n_draws, n_points, dd, d_max, c.p_clustered, generator, device)
+        x = place_near_context(x, dd, n_ctx, c.p_near_context, generator)
         x = quantize_inputs(x, dd, c.p_quantized, c.p_quantized_column, generator)
         exact = n_ctx is not None and 0 < n_ctx < n_points
         y, t_mean, t_std = self.sample_y(x, hypers, spd, generator, n_ctx=n_ctx if exact else None)

@@ -20,6 +20,7 @@ from pfnopt.surrogate.priors.base import (
     draw_d,
     make_bo_like,
     nan_targets,
+    place_near_context,
     relevance_mask,
     uniform,
 )
@@ -44,17 +45,23 @@ class MLPPrior(Prior):
 
     name = "mlp"
 
-    def __init__(self, p_clustered: float = 0.3, p_irrelevant: float = 0.3, p_deterministic: float = 0.0):
+    def __init__(
+        self, p_clustered: float = 0.3, p_irrelevant: float = 0.3, p_deterministic: float = 0.0,
+        p_near_context: float = 0.0,
+    ):
         self.p_clustered, self.p_irrelevant, self.p_deterministic = p_clustered, p_irrelevant, p_deterministic
+        self.p_near_context = p_near_context
 
     def to_dict(self) -> dict:
         d = {"name": self.name, "p_clustered": self.p_clustered, "p_irrelevant": self.p_irrelevant}
-        return d | ({"p_deterministic": self.p_deterministic} if self.p_deterministic else {})
+        d |= {"p_deterministic": self.p_deterministic} if self.p_deterministic else {}
+        return d | ({"p_near_context": self.p_near_context} if self.p_near_context else {})
 
     def sample(self, batch_size, n_points, d_max, generator, device="cpu", d=None, n_ctx=None) -> Batch:
         b = batch_size
         dd = draw_d(b, d_max, d, generator, device)
         x, in_cluster = design(b, n_points, dd, d_max, self.p_clustered, generator, device)
+        x = place_near_context(x, dd, n_ctx, self.p_near_context, generator)
         rel = relevance_mask(dd, d_max, self.p_irrelevant, generator)
         width = 32
         depth = int(torch.randint(1, 4, (1,), generator=generator).item())
@@ -83,19 +90,22 @@ class StepPrior(Prior):
     name = "steps"
 
     def __init__(
-        self, p_clustered: float = 0.3, p_irrelevant: float = 0.3, n_features: int = 64, p_deterministic: float = 0.0
+        self, p_clustered: float = 0.3, p_irrelevant: float = 0.3, n_features: int = 64, p_deterministic: float = 0.0,
+        p_near_context: float = 0.0,
     ):
         self.p_clustered, self.p_irrelevant, self.n_features = p_clustered, p_irrelevant, n_features
-        self.p_deterministic = p_deterministic
+        self.p_deterministic, self.p_near_context = p_deterministic, p_near_context
 
     def to_dict(self) -> dict:
         d = {"name": self.name, "p_clustered": self.p_clustered, "p_irrelevant": self.p_irrelevant}
-        return d | ({"p_deterministic": self.p_deterministic} if self.p_deterministic else {})
+        d |= {"p_deterministic": self.p_deterministic} if self.p_deterministic else {}
+        return d | ({"p_near_context": self.p_near_context} if self.p_near_context else {})
 
     def sample(self, batch_size, n_points, d_max, generator, device="cpu", d=None, n_ctx=None) -> Batch:
         b, f = batch_size, self.n_features
         dd = draw_d(b, d_max, d, generator, device)
         x, in_cluster = design(b, n_points, dd, d_max, self.p_clustered, generator, device)
+        x = place_near_context(x, dd, n_ctx, self.p_near_context, generator)
         rel = relevance_mask(dd, d_max, self.p_irrelevant, generator)
         # smooth part: random Fourier features of an RBF kernel, lengthscale log-uniform 0.2..2
         ls = torch.exp(math.log(0.2) + math.log(10.0) * uniform((b, 1, 1), generator, device))
