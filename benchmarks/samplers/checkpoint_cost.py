@@ -73,9 +73,12 @@ def measure(problems: list[str], checkpoints: list[str], trials: int, rounds: in
 
 
 def _label(rows: list[dict], ck: str) -> str:
-    """``name (step S, L blocks)`` of a checkpoint folder (a snapshot copy keeps its folder's last name)."""
+    """``name (step S, L blocks)`` of a checkpoint folder (a snapshot copy keeps its folder's last name; a run's
+    frozen snapshot, ``runs/<run>/snapshots/<name>``, is named ``<run>/<name>``)."""
     r = next(r for r in rows if r["checkpoint"] == ck)
-    return f"{Path(ck).name.removesuffix('-snap')} (step {r['step']}, {r['n_layer']} blocks)"
+    path = Path(ck)
+    name = f"{path.parent.parent.name}/{path.name}" if path.parent.name == "snapshots" else path.name.removesuffix("-snap")
+    return f"{name} (step {r['step']}, {r['n_layer']} blocks)"
 
 
 def report(rows: list[dict], checkpoints: list[str], meta: dict) -> str:
