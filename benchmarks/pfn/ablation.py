@@ -260,7 +260,8 @@ def report(out_dir: Path) -> None:
             lines.append(f"- `{v}`: median {np.median(s):+.2f} over {len(s)} problems (range {min(s):+.2f} .. {max(s):+.2f})")
     # the variants of the shipped default change one thing against v2c (the suite's cells): say so directly, and
     # count the suite targets for each beside v2c's, on the problems where the variant has all 5 seeds
-    against = [v for v in present if (v.startswith("v2c-") and v not in ("v2c-r8", "v2c-full")) or v.startswith("v2d")]
+    against = [v for v in present if (v.startswith("v2c-") and v not in ("v2c-r8", "v2c-full"))
+               or v.startswith("v2d") or v == "v2nn"]
     versus, targets = [], []
     for v in against:
         done = [p for p in problems if len(rows[v].get(p, {})) == 5 and p in med_v2c]
