@@ -57,6 +57,8 @@ Each variant runs ``pfn-cei`` (rule 5: local box, linear trend) on the cells of 
 * ``v2nn-ctx3``: ``v2nn`` with the context of ``v2c-ctx3`` (``TrustRegion(min_points_per_dim=3)``): ctx3's losses
   (welded_beam, cantilever_beam) looked like a smoothing model given a wider context; does a model that is precise at
   its context points keep ctx3's gains without them?
+* ``v2nn37``: the phase-5 run continued with a 40,000-step cosine, its best export at step 37,000 (validation NLL
+  0.7907; ``runs/small-v2-nn/snapshots/s37000``), every sampler default.
 * ``v2-deep``: v2 with a box that shrinks twice as fast and 12x further before it opens again
   (``TrustRegion(h_min=0.004, stall_per_dim=1)``, closer to TuRBO's schedule): precision near a constrained
   optimum needs a small box, where the bar head resolves the local variation.
@@ -99,10 +101,11 @@ FROZEN_SNAPSHOTS = {
     "v2dF": "benchmarks/pfn/runs/small-v2-deep/snapshots/final",
     "v2d75": "benchmarks/pfn/runs/small-v2-deep/snapshots/s75000",
     "v2nn": "benchmarks/pfn/runs/small-v2-nn/snapshots/final",
+    "v2nn37": "benchmarks/pfn/runs/small-v2-nn/snapshots/s37000",
 }
 VARIANTS = ("v1-opt", "v2", "v2-notrend", "v2-early", "v2-opt", "v2-global", "v2-wide", "v2-deep", "v2-refine", "v2-refine12",
             "v2b", "v2b-r8", "v2c-r8", "v2c-full", "v2c-warpc", "v2c-warp", "v2c-ctx3", "v2c-ctx3s", "v2d", "v2d15", "v2dF", "v2d75",
-            "v2nn", "v2nn-ctx3")
+            "v2nn", "v2nn-ctx3", "v2nn37")
 PROBLEMS = (
     "cantilever_beam,car_side_impact,heat_exchanger,speed_reducer,pressure_vessel,welded_beam,"
     "tension_compression_spring,three_bar_truss"
