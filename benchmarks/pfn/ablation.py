@@ -284,6 +284,15 @@ def report(out_dir: Path) -> None:
                        f"{sum(mv[p] <= med_og[p] for p in done)} (v2c {sum(med_v2c[p] <= med_og[p] for p in done)}), "
                        f"within 10x of it on {sum(mv[p] <= 10 * med_og[p] for p in done)} "
                        f"(v2c {sum(med_v2c[p] <= 10 * med_og[p] for p in done)})")
+    # a variant that changes one thing against another variant (not against v2c): that pair, directly
+    parents = {"v2nn": "v2d75", "v2nn-ctx3": "v2nn", "v2nn37": "v2nn"}
+    for v, par in parents.items():
+        done = [p for p in problems if len(rows.get(v, {}).get(p, {})) == 5 and len(rows.get(par, {}).get(p, {})) == 5]
+        if done:
+            ratios = [float(np.median(list(rows[v][p].values())) / np.median(list(rows[par][p].values()))) for p in done]
+            versus.append(f"- `{v}` against `{par}` (what it changes): lower median final gap on {sum(r < 1 for r in ratios)} "
+                          f"of {len(ratios)} problems; median ratio of the medians {np.median(ratios):.2f} (range "
+                          f"{min(ratios):.2f} .. {max(ratios):.2f})")
     if versus:
         lines += ["", "Against v2c itself (the suite's pfn-cei cells: the shipped default at step 56,000, rule 9; each of",
                   "these variants changes one thing against it), problems with all 5 seeds:", "", *versus,

@@ -18,6 +18,8 @@ outputscale of ~2, and cannot go below that floor).
     OMP_WAIT_POLICY=PASSIVE OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/pfn/engineering_fidelity.py
 
 Writes ``benchmarks/pfn/results/engineering_fidelity.json`` and ``benchmarks/pfn/engineering_fidelity.md``.
+``--compare A.json,B.json`` adds a row-by-row comparison with earlier runs; ``--report-only`` rewrites the report
+from ``--out`` without running.
 """
 
 from __future__ import annotations
@@ -124,7 +126,29 @@ def run(args) -> dict:
             "rows": rows}
 
 
-def write_report(res: dict, path: Path) -> None:
+def _counts(rows: list[dict]) -> tuple[int, float]:
+    """PFN + trend at most the fitted GP's NLL (rows), and the median PFN spread at its own context points."""
+    return (sum(r["pfn_trend_nll"] <= r["gp_nll"] for r in rows),
+            float(np.median([r["pfn_std_at_context"] for r in rows])))
+
+
+def compare_lines(res: dict, refs: dict[str, dict]) -> list[str]:
+    """Row-by-row comparison of this run with earlier runs of the same script (``refs``: path -> result)."""
+    mine = {(r["problem"], r["n"]): r for r in res["rows"]}
+    out = []
+    for path, ref in refs.items():
+        theirs = {(r["problem"], r["n"]): r for r in ref["rows"]}
+        keys = [k for k in mine if k in theirs]
+        plain = sum(mine[k]["pfn_nll"] < theirs[k]["pfn_nll"] for k in keys)
+        trend = sum(mine[k]["pfn_trend_nll"] < theirs[k]["pfn_trend_nll"] for k in keys)
+        (t_me, s_me), (t_ref, s_ref) = _counts([mine[k] for k in keys]), _counts([theirs[k] for k in keys])
+        out.append(f"- Against `{ref['checkpoint']}` (`{path}`), on the {len(keys)} rows both have: lower PFN NLL on "
+                   f"{plain}, lower PFN trend NLL on {trend}; PFN + trend at most the GP's NLL on {t_me} here, {t_ref} "
+                   f"there; median spread at context points {s_me:.3f} here, {s_ref:.3f} there.")
+    return out
+
+
+def write_report(res: dict, path: Path, refs: dict[str, dict] | None = None) -> None:
     rows = res["rows"]
     lines = [
         "# PFN vs fitted GP on the engineering functions (predictive NLL)",
@@ -151,8 +175,11 @@ def write_report(res: dict, path: Path) -> None:
         f"The fitted GP has the lower mean NLL than the PFN in {better} of {len(rows)} rows; the trend lowers the PFN's",
         f"in {trend_better} of {len(rows)}. Median over rows of the PFN's predictive",
         f"std at its own context points: {floor:.3f}; of the GP's fitted noise std: {gpn:.2g} (context-std units).",
+        f"PFN + trend at most the fitted GP's NLL in {_counts(rows)[0]} of {len(rows)} rows.",
         "",
     ]
+    if refs:
+        lines += compare_lines(res, refs) + [""]
     path.write_text("\n".join(lines))
 
 
@@ -168,10 +195,16 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--out", default=str(HERE / "results" / "engineering_fidelity.json"))
     ap.add_argument("--report", default=str(HERE / "engineering_fidelity.md"))
+    ap.add_argument("--compare", default="", help="comma-separated result JSONs of earlier runs to compare with")
+    ap.add_argument("--report-only", action="store_true", help="rewrite the report from --out without running")
     args = ap.parse_args()
-    res = run(args)
-    Path(args.out).write_text(json.dumps(res, indent=1) + "\n")
-    write_report(res, Path(args.report))
+    if args.report_only:
+        res = json.loads(Path(args.out).read_text())
+    else:
+        res = run(args)
+        Path(args.out).write_text(json.dumps(res, indent=1) + "\n")
+    refs = {p: json.loads(Path(p).read_text()) for p in args.compare.split(",") if p}
+    write_report(res, Path(args.report), refs)
 
 
 if __name__ == "__main__":

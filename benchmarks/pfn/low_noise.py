@@ -99,6 +99,9 @@ def main() -> None:
     for c in names:
         wins = sum(r[c + "_minus_gp"] < 0 for r in rows)
         lines.append(f"- `{c}` better than the fitted GP in {wins} of {len(rows)} cells.")
+    for c in names[1:]:  # each later checkpoint against the first, cell by cell
+        lower = sum(r[c] < r[names[0]] for r in rows)
+        lines.append(f"- `{c}` lower NLL than `{names[0]}` in {lower} of {len(rows)} cells.")
     Path(args.out).write_text("\n".join(lines) + "\n")
     Path(args.out).with_suffix(".json").write_text(json.dumps(rows, indent=1))
     print("\n".join(lines))

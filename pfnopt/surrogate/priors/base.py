@@ -135,6 +135,12 @@ def design(
     return x * input_mask(d, d_max)[:, None, :], in_cluster
 
 
+def nonzero_options(**options: float) -> dict:
+    """The options that are set (nonzero), for a prior's JSON record: an option added later is left out of the
+    record when off, so records written before it existed still compare equal (``--resume``)."""
+    return {k: v for k, v in options.items() if v}
+
+
 def place_near_context(
     x: Tensor, d: Tensor, n_ctx: int | None, p_data_set: float, generator: torch.Generator
 ) -> Tensor:

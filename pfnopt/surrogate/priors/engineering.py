@@ -36,6 +36,7 @@ from pfnopt.surrogate.priors.base import (
     draw_d,
     make_bo_like,
     nan_targets,
+    nonzero_options,
     place_near_context,
     relevance_mask,
     uniform,
@@ -74,7 +75,7 @@ class PosynomialPrior(Prior):
             "p_log": self.p_log,
             "p_negate": self.p_negate,
             "p_deterministic": self.p_deterministic,
-        } | ({"p_near_context": self.p_near_context} if self.p_near_context else {})
+        } | nonzero_options(p_near_context=self.p_near_context)
 
     def _posynomial(self, x: Tensor, rel: Tensor, gen: torch.Generator) -> Tensor:
         """``sum_t c_t prod_j z_j^a_tj`` at ``x`` ``b x N x D`` for relevant columns ``rel`` ``b x D``: ``b x N``."""

@@ -107,8 +107,8 @@ class GPPriorConfig:
     p_quadratic_mean: float = 0.0
     mean_log10_amplitude: tuple[float, float] = (-0.5, 1.5)  # mean amplitude / GP std, log10-uniform
     p_quantized: float = 0.0
-    p_near_context: float = 0.0  # share of data sets with targets next to context points (base.place_near_context)
     p_quantized_column: float = 0.3
+    p_near_context: float = 0.0  # share of data sets with targets next to context points (base.place_near_context)
 
 
 def warp(x: Tensor, a: Tensor, b: Tensor, on: Tensor) -> Tensor:

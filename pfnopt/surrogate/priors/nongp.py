@@ -20,6 +20,7 @@ from pfnopt.surrogate.priors.base import (
     draw_d,
     make_bo_like,
     nan_targets,
+    nonzero_options,
     place_near_context,
     relevance_mask,
     uniform,
@@ -54,8 +55,7 @@ class MLPPrior(Prior):
 
     def to_dict(self) -> dict:
         d = {"name": self.name, "p_clustered": self.p_clustered, "p_irrelevant": self.p_irrelevant}
-        d |= {"p_deterministic": self.p_deterministic} if self.p_deterministic else {}
-        return d | ({"p_near_context": self.p_near_context} if self.p_near_context else {})
+        return d | nonzero_options(p_deterministic=self.p_deterministic, p_near_context=self.p_near_context)
 
     def sample(self, batch_size, n_points, d_max, generator, device="cpu", d=None, n_ctx=None) -> Batch:
         b = batch_size
@@ -98,8 +98,7 @@ class StepPrior(Prior):
 
     def to_dict(self) -> dict:
         d = {"name": self.name, "p_clustered": self.p_clustered, "p_irrelevant": self.p_irrelevant}
-        d |= {"p_deterministic": self.p_deterministic} if self.p_deterministic else {}
-        return d | ({"p_near_context": self.p_near_context} if self.p_near_context else {})
+        return d | nonzero_options(p_deterministic=self.p_deterministic, p_near_context=self.p_near_context)
 
     def sample(self, batch_size, n_points, d_max, generator, device="cpu", d=None, n_ctx=None) -> Batch:
         b, f = batch_size, self.n_features
