@@ -59,6 +59,14 @@ Each variant runs ``pfn-cei`` (rule 5: local box, linear trend) on the cells of 
   its context points keep ctx3's gains without them?
 * ``v2nn37``: the phase-5 run continued with a 40,000-step cosine, its best export at step 37,000 (validation NLL
   0.7907; ``runs/small-v2-nn/snapshots/s37000``), every sampler default.
+* ``gp-swap`` (the surrogate against the rest of the rule): rule 9 as shipped (local box, acquisition,
+  optimiser, pending points) with the PFN replaced by a GP refitted at every suggestion
+  (:class:`pfnopt.samplers.gp_surrogate.FittedGP`: BoTorch's ``SingleTaskGP`` per output with its default priors,
+  MAP by L-BFGS-B, the ``gp-cei`` baseline's fit; conditioned on the same box context, in the box's frame; the trend
+  is not used). Where it closes the gap to optuna-gp
+  the PFN's predictions were the limit; where it does not, the box, the acquisition or its optimiser are.
+* ``gp-swap-global``: the same GP on every trial, searching the whole cube (``region=WholeCube()``): how much of
+  the rest is the local box.
 * ``v2-deep``: v2 with a box that shrinks twice as fast and 12x further before it opens again
   (``TrustRegion(h_min=0.004, stall_per_dim=1)``, closer to TuRBO's schedule): precision near a constrained
   optimum needs a small box, where the bar head resolves the local variation.
@@ -105,7 +113,7 @@ FROZEN_SNAPSHOTS = {
 }
 VARIANTS = ("v1-opt", "v2", "v2-notrend", "v2-early", "v2-opt", "v2-global", "v2-wide", "v2-deep", "v2-refine", "v2-refine12",
             "v2b", "v2b-r8", "v2c-r8", "v2c-full", "v2c-warpc", "v2c-warp", "v2c-ctx3", "v2c-ctx3s", "v2d", "v2d15", "v2dF", "v2d75",
-            "v2nn", "v2nn-ctx3", "v2nn37")
+            "v2nn", "v2nn-ctx3", "v2nn37", "gp-swap", "gp-swap-global")
 PROBLEMS = (
     "cantilever_beam,car_side_impact,heat_exchanger,speed_reducer,pressure_vessel,welded_beam,"
     "tension_compression_spring,three_bar_truss"
@@ -170,6 +178,11 @@ def make_sampler(variant: str, seed: int, v2: str, v2_early: str):
         return PFNSampler(checkpoint=FROZEN_SNAPSHOTS["v2nn"], region=TrustRegion(min_points_per_dim=3), **kw)
     if variant == "v2-deep":
         return PFNSampler(checkpoint=v2, region=TrustRegion(h_min=0.004, stall_per_dim=1.0), options=adam6, **kw)
+    if variant in ("gp-swap", "gp-swap-global"):
+        from pfnopt.samplers.gp_surrogate import FittedGP
+
+        region = WholeCube() if variant == "gp-swap-global" else None
+        return PFNSampler(model=FittedGP(), region=region, **kw)  # the rest of the rule as the default's (rule 9)
     raise ValueError(f"unknown variant {variant!r}; allowed: {VARIANTS}")
 
 
@@ -180,7 +193,8 @@ def run(variant: str, problems: list[str], seeds: list[int], out_dir: Path, v2: 
     from pfnopt.surrogate.checkpoint import read_config
 
     logging.disable(logging.WARNING)
-    ck = {"v1-opt": V1, "v2-early": v2_early, "v2nn-ctx3": FROZEN_SNAPSHOTS["v2nn"], **FROZEN_SNAPSHOTS}.get(variant, v2)
+    ck = {"v1-opt": V1, "v2-early": v2_early, "v2nn-ctx3": FROZEN_SNAPSHOTS["v2nn"], "gp-swap": None, "gp-swap-global": None,
+          **FROZEN_SNAPSHOTS}.get(variant, v2)
     ck_step = None if ck is None else read_config(Path(ck)).get("step")
     out = out_dir / f"{variant}.jsonl"
     done = {(r["problem"], r["seed"]) for r in _lines(out)}

@@ -94,6 +94,10 @@ class PFNSampler(BaseSampler):
             Off by default: on the engineering suite it was worse on 6 of 8 problems (the module's docstring).
         constraints_func: Optuna's ``constraints_func(frozen_trial) -> sequence of floats``: ``Study.tell``
             calls it for each complete or pruned trial and stores what it returns as the trial's constraints.
+        model: another surrogate in place of the PFN, with the same rule around it (box, acquisition, optimiser,
+            pending points): an object with ``d_max`` and ``condition(X, Y, trend=, frame=)`` returning a context
+            with ``posterior`` / ``posterior_unchecked``, e.g. :class:`pfnopt.samplers.gp_surrogate.FittedGP`
+            (a GP refitted at every suggestion). Not with ``checkpoint``; scored on the CPU.
     """
 
     multi_objective = True  # several objectives: EHVI (2) or ParEGO (any number), see _suggest_multi
@@ -124,8 +128,18 @@ class PFNSampler(BaseSampler):
         n_mc: int = 32,
         constraints_func: Any = None,
         warp: str = "none",
+        model: Any = None,
     ):
         super().__init__(seed)
+        if model is not None:
+            if checkpoint is not None:
+                raise ParameterError("give checkpoint= (a PFN) or model= (another surrogate), not both")
+            if not callable(getattr(model, "condition", None)) or not isinstance(getattr(model, "d_max", None), int):
+                raise ParameterError(f"model={model!r} is not a surrogate: it needs an int d_max and condition(X, Y, "
+                                     "trend=, frame=) (see pfnopt.samplers.gp_surrogate.FittedGP)")
+            if device not in (None, "cpu"):
+                raise NotSupportedError(f"model= is scored on the CPU; got device={device!r}")
+            device = "cpu"
         self.constraints_func = check_constraints_func(constraints_func)
         check_combination(constraints, acquisition)
         # an option the chosen rule never reads is refused, not ignored
@@ -173,12 +187,12 @@ class PFNSampler(BaseSampler):
             raise ParameterError(f"unknown warp {warp!r}; allowed: {', '.join(WARPS)}")
         self.warp = warp
         self._startup = SobolSampler(seed)
-        self._pfn = None
+        self._pfn = model
         self._d_max: int | None = None
 
     @property
     def pfn(self):
-        """The loaded PFN (loaded once, on first use)."""
+        """The loaded PFN (loaded once, on first use), or the ``model`` given instead."""
         if self._pfn is None:
             from pfnopt.surrogate import load_pfn
 
